@@ -1,0 +1,252 @@
+"""JWT verification with the auth service's public keys, and the revocation list.
+
+Every service verifies tokens itself (defence in depth behind the gateway):
+EdDSA only, keys picked by ``kid`` from the auth service's JWKS, ``exp``,
+``iat`` and ``sub`` required. A verified token is cached until it expires; the
+revocation check runs on every call against an in-memory set that Redis
+pub/sub keeps current, so deleting a user takes effect at once.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import httpx
+import jwt
+from cachetools import TLRUCache
+from fastapi import Depends, HTTPException, Request, status
+from redis.asyncio import Redis
+
+logger = logging.getLogger(__name__)
+
+ALGORITHMS = ["EdDSA"]
+ISSUER = "marketplace-auth"
+AUDIENCE = "marketplace"
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud"]
+
+
+class InvalidToken(Exception):
+    """The token is malformed, expired, signed by an unknown key or revoked."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: int
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    principal: Principal
+    expires_at: float
+
+
+class KeySet:
+    """Public keys by ``kid``; loaded from a JWKS document."""
+
+    def __init__(self, jwks: dict[str, Any] | None = None) -> None:
+        self._keys: dict[str, jwt.PyJWK] = {}
+        if jwks is not None:
+            self.load(jwks)
+
+    def load(self, jwks: dict[str, Any]) -> None:
+        self._keys = {key.key_id: key for key in jwt.PyJWKSet.from_dict(jwks).keys if key.key_id}
+
+    def get(self, kid: str) -> jwt.PyJWK | None:
+        return self._keys.get(kid)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+class RemoteKeySet(KeySet):
+    """A KeySet fetched from a JWKS URL, refreshed when an unknown ``kid`` shows up."""
+
+    def __init__(self, url: str, *, min_refresh_seconds: float = 30.0) -> None:
+        super().__init__()
+        self._url = url
+        self._min_refresh = min_refresh_seconds
+        self._last_refresh = 0.0
+        self._lock = asyncio.Lock()
+
+    async def refresh(self) -> bool:
+        async with self._lock:
+            if time.monotonic() - self._last_refresh < self._min_refresh and len(self):
+                return False
+            self._last_refresh = time.monotonic()
+            try:
+                async with httpx.AsyncClient(timeout=5) as client:
+                    response = await client.get(self._url)
+                    response.raise_for_status()
+                    self.load(response.json())
+            except (httpx.HTTPError, ValueError, jwt.PyJWKSetError):
+                logger.warning("cannot fetch JWKS", extra={"url": self._url})
+                return False
+            return True
+
+
+class RevocationList:
+    """User ids whose tokens are no longer accepted."""
+
+    def __init__(self) -> None:
+        self._revoked: set[int] = set()
+
+    def add(self, *user_ids: int) -> None:
+        self._revoked.update(user_ids)
+
+    def __contains__(self, user_id: object) -> bool:
+        return user_id in self._revoked
+
+
+class RevocationFeed:
+    """Keeps a RevocationList current from Redis: a set to load, a channel to follow.
+
+    Redis is only the fast path: the auth service owns the truth in PostgreSQL
+    and rewrites the set on start, and ``user.deleted`` events reach every
+    service through RabbitMQ as well.
+    """
+
+    def __init__(self, redis: Redis, namespace: str, revocations: RevocationList) -> None:
+        self._redis = redis
+        self._set_key = f"{namespace}:auth:revoked-users"
+        self._channel = f"{namespace}:auth:revocations"
+        self.revocations = revocations
+        self.listening = False
+
+    async def publish(self, user_id: int) -> None:
+        self.revocations.add(user_id)
+        await self._redis.sadd(self._set_key, user_id)
+        await self._redis.publish(self._channel, str(user_id))
+
+    async def replace_all(self, user_ids: list[int]) -> None:
+        self.revocations.add(*user_ids)
+        if user_ids:
+            await self._redis.sadd(self._set_key, *user_ids)
+
+    async def load(self) -> None:
+        members = await self._redis.smembers(self._set_key)  # type: ignore[misc]
+        self.revocations.add(*(int(member) for member in members))
+
+    async def follow(self, resync_seconds: float = 30.0) -> None:
+        """Subscribe until cancelled; reloads the whole set after each (re)subscribe."""
+        while True:
+            try:
+                async with self._redis.pubsub() as pubsub:
+                    await pubsub.subscribe(self._channel)
+                    await self.load()
+                    self.listening = True
+                    while True:
+                        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=resync_seconds)
+                        if message is None:
+                            await self.load()
+                        elif message["type"] == "message":
+                            with contextlib.suppress(ValueError):
+                                self.revocations.add(int(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("revocation feed lost Redis; retrying")
+            self.listening = False
+            await asyncio.sleep(1)
+
+
+class TokenVerifier:
+    def __init__(self, keys: KeySet, revocations: RevocationList, *, cache_size: int = 100_000) -> None:
+        self.keys = keys
+        self.revocations = revocations
+        self._cache: TLRUCache[str, _Verified] = TLRUCache(
+            maxsize=cache_size, ttu=lambda _token, verified, _now: verified.expires_at, timer=time.time
+        )
+
+    def verify(self, token: str) -> Principal:
+        verified = self._cache.get(token)
+        if verified is None:
+            verified = self._decode(token)
+            self._cache[token] = verified
+        if verified.principal.user_id in self.revocations:
+            raise InvalidToken("token revoked")
+        return verified.principal
+
+    async def verify_fetching_keys(self, token: str) -> Principal:
+        """Like ``verify`` but fetches the JWKS once if the token's key is unknown."""
+        try:
+            return self.verify(token)
+        except UnknownKey:
+            if isinstance(self.keys, RemoteKeySet) and await self.keys.refresh():
+                return self.verify(token)
+            raise
+
+    def _decode(self, token: str) -> _Verified:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as error:
+            raise InvalidToken("malformed token") from error
+        key = self.keys.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise UnknownKey("token signed by an unknown key")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=ALGORITHMS,
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                options={"require": REQUIRED_CLAIMS},
+            )
+            principal = Principal(user_id=int(claims["sub"]), role=str(claims["role"]))
+        except jwt.ExpiredSignatureError as error:
+            raise InvalidToken("token expired") from error
+        except (jwt.PyJWTError, KeyError, ValueError) as error:
+            raise InvalidToken("invalid token") from error
+        return _Verified(principal=principal, expires_at=float(claims["exp"]))
+
+
+class UnknownKey(InvalidToken):
+    pass
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller, if a valid bearer token came; raises 401 for a bad one."""
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
+        return None
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        return await verifier.verify_fetching_keys(token)
+    except InvalidToken as error:
+        raise _unauthorized(str(error)) from error
+
+
+async def require_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise _unauthorized("Not authenticated: send 'Authorization: Bearer <token>'")
+    return principal
+
+
+def require_roles(*roles: str) -> Any:
+    """Dependency that lets only the given roles through (403 for the others)."""
+
+    async def dependency(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
+        if principal.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"Only roles {', '.join(roles)} may do this")
+        return principal
+
+    return Depends(dependency)

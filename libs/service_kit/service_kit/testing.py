@@ -1,0 +1,87 @@
+"""Test isolation on the real servers: a database, a namespace and keys per test run."""
+
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aio_pika
+import asyncpg
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from redis.asyncio import Redis
+
+from service_kit.events.topology import Topology
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def run_id() -> str:
+    return secrets.token_hex(4)
+
+
+def asyncpg_url(database: str) -> str:
+    return f"{POSTGRES_URL.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{database}"
+
+
+@asynccontextmanager
+async def migrated_database(name: str, alembic_ini: Path) -> AsyncIterator[str]:
+    """Creates database ``name``, runs the service's migrations, drops it afterwards."""
+    admin = await asyncpg.connect(f"{POSTGRES_URL}/postgres")
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = asyncpg_url(name)
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "alembic", "-c", str(alembic_ini), "upgrade", "head"],
+            env=os.environ | {"DATABASE_URL": url},
+            check=True,
+            capture_output=True,
+        )
+        yield url
+    finally:
+        admin = await asyncpg.connect(f"{POSTGRES_URL}/postgres")
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+async def delete_namespace(namespace: str, consumers: tuple[str, ...] = ()) -> None:
+    """Removes the run's Redis keys and its RabbitMQ exchanges and queues."""
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        keys = [key async for key in redis.scan_iter(match=f"{namespace}:*", count=1000)]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()
+    topology = Topology(namespace)
+    connection = await aio_pika.connect(RABBITMQ_URL)
+    try:
+        async with connection.channel() as channel:
+            for queue in (topology.dead_letter_queue, *(topology.queue(name) for name in consumers)):
+                await channel.queue_delete(queue)
+            await channel.exchange_delete(topology.exchange)
+            await channel.exchange_delete(topology.dead_letter_exchange)
+    finally:
+        await connection.close()
+
+
+def write_key_pair(directory: Path) -> tuple[Path, Path]:
+    key = Ed25519PrivateKey.generate()
+    private_path, public_path = directory / "jwt-private.pem", directory / "jwt-public.pem"
+    private_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    public_path.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    return private_path, public_path

@@ -1,0 +1,1 @@
+"""Auth service: users, activation codes, tokens and signing keys."""

@@ -1,0 +1,180 @@
+"""Seed endpoints 1-8 under /users."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, File, Form, Query, UploadFile, status
+from pydantic import BaseModel, StringConstraints
+
+from auth_service.api.deps import ClientIp, Container, CurrentUser, Session
+from auth_service.domain.accounts import ProfileFiles
+from auth_service.domain.roles import ROLE_LABELS, Role
+from auth_service.models import User
+from auth_service.schemas import (
+    AccessToken,
+    Message,
+    MessageWithCode,
+    PhoneAndCode,
+    PhoneOnly,
+    UserPublic,
+    UserRegister,
+    UserUpdated,
+)
+from service_kit.uploads import MediaStore, clean_image, read_limited
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+
+
+def user_public(user: User, media: MediaStore) -> UserPublic:
+    role = Role(user.role)
+    return UserPublic(
+        id=user.id,
+        phone=user.phone,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        middle_name=user.middle_name,
+        role=ROLE_LABELS[role],
+        role_code=role,
+        is_active=user.is_active,
+        sex=user.sex,
+        city=user.city,
+        email=user.email,
+        user_type=user.user_type,
+        whatsapp=user.whatsapp,
+        telegram=user.telegram,
+        viber=user.viber,
+        zoom=user.zoom,
+        prop_city=user.prop_city,
+        prop_offer=user.prop_offer,
+        prop_type=user.prop_type,
+        prop_state=user.prop_state,
+        about=user.about,
+        notifications_all_messages=user.notifications_all_messages,
+        notifications_new_matches=user.notifications_new_matches,
+        notifications_responses=user.notifications_responses,
+        notifications_contacts=user.notifications_contacts,
+        notifications_news=user.notifications_news,
+        avatar_url=media.url(user.avatar),
+        licenses_url=media.url(user.licenses),
+    )
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, response_model_exclude_none=True)
+async def register(body: UserRegister, session: Session, container: Container, ip: ClientIp) -> MessageWithCode:
+    """Creates the user and sends an activation code by SMS.
+
+    An already registered phone gets a new code and the same answer, so the
+    endpoint does not reveal who has an account.
+    """
+    code = await container.accounts.register(session, body.phone, body.first_name, body.last_name, body.role, ip)
+    return MessageWithCode(
+        message="User created successfully", code=code if container.settings.codes_are_shown else None
+    )
+
+
+@router.post("/activate")
+async def activate(body: PhoneAndCode, session: Session, container: Container) -> Message:
+    """Checks the code without using it up, so the seed's register -> activate -> token flow works."""
+    await container.accounts.activate(session, body.phone, body.activation_code)
+    return Message(message="User activated successfully")
+
+
+@router.post("/token")
+async def token(body: PhoneAndCode, session: Session, container: Container) -> AccessToken:
+    """Exchanges a code for an access token; the code cannot be used again."""
+    access_token = await container.accounts.issue_token(session, body.phone, body.activation_code)
+    return AccessToken(access_token=access_token)
+
+
+@router.post("/reset", response_model_exclude_none=True)
+async def reset(body: PhoneOnly, session: Session, container: Container, ip: ClientIp) -> MessageWithCode:
+    """Sends a new code: also how a returning user logs in. Unknown phones get the same answer."""
+    code = await container.accounts.send_new_code(session, body.phone, ip)
+    return MessageWithCode(message="New activation code set", code=code if container.settings.codes_are_shown else None)
+
+
+@router.get("/me")
+async def me(principal: CurrentUser, session: Session, container: Container) -> UserPublic:
+    user = await container.accounts.get(session, principal.user_id)
+    return user_public(user, container.media)
+
+
+class ProfileForm(BaseModel):
+    """Fields of seed #5; absent fields stay as they are."""
+
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+    first_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    last_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    middle_name: Short | None = None
+    sex: Short | None = None
+    city: Short | None = None
+    email: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+        | None
+    ) = None
+    user_type: Short | None = None
+    whatsapp: Short | None = None
+    telegram: Short | None = None
+    viber: Short | None = None
+    zoom: Short | None = None
+    prop_city: Short | None = None
+    prop_offer: Short | None = None
+    prop_type: Short | None = None
+    prop_state: Short | None = None
+    about: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    notifications_all_messages: bool | None = None
+    notifications_new_matches: bool | None = None
+    notifications_responses: bool | None = None
+    notifications_contacts: bool | None = None
+    notifications_news: bool | None = None
+
+
+@router.put("/update")
+async def update(
+    form: Annotated[ProfileForm, Form()],
+    principal: CurrentUser,
+    session: Session,
+    container: Container,
+    avatar: Annotated[UploadFile | None, File(description="JPEG, PNG or WebP")] = None,
+    licenses: Annotated[UploadFile | None, File(description="JPEG, PNG or WebP")] = None,
+) -> UserUpdated:
+    """Updates the caller's own profile; ``phone`` must be the caller's (403 otherwise)."""
+    settings = container.settings
+    files = ProfileFiles(
+        avatar=None
+        if avatar is None
+        else clean_image(
+            await read_limited(avatar, settings.max_image_bytes, "avatar"), "avatar", settings.max_image_pixels
+        ),
+        licenses=None
+        if licenses is None
+        else clean_image(
+            await read_limited(licenses, settings.max_image_bytes, "licenses"), "licenses", settings.max_image_pixels
+        ),
+    )
+    changes = form.model_dump(exclude={"phone"}, exclude_unset=True)
+    user = await container.accounts.update(session, principal, form.phone, changes, files)
+    return UserUpdated(message="User updated successfully", user=user_public(user, container.media))
+
+
+@router.delete("/delete")
+async def delete(
+    body: Annotated[PhoneOnly, Body()], principal: CurrentUser, session: Session, container: Container
+) -> Message:
+    """Deletes the caller's own account; its tokens stop working at once."""
+    await container.accounts.delete(session, principal, body.phone)
+    return Message(message="User deleted successfully")
+
+
+@router.get("/list")
+async def list_users(
+    principal: CurrentUser,
+    session: Session,
+    container: Container,
+    skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, description="Capped at the configured maximum (100)")] = 10,
+) -> list[UserPublic]:
+    capped = min(limit, container.settings.users_list_max_limit)
+    users = await container.accounts.list_users(session, skip, capped)
+    return [user_public(user, container.media) for user in users]

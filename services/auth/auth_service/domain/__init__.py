@@ -1,0 +1,1 @@
+"""Auth rules, free of HTTP: phones, codes, tokens, SMS, throttling."""

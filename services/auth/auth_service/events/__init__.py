@@ -1,0 +1,1 @@
+"""Events the auth service publishes and the ones it follows."""

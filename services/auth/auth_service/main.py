@@ -1,0 +1,119 @@
+"""App factory of the auth service: ``uvicorn auth_service.main:create_app --factory``."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import cast
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from auth_service.api.routes import keys, users
+from auth_service.container import AuthContainer
+from auth_service.domain.accounts import BAD_CREDENTIALS, BadCredentials, NotYourAccount, UserGone
+from auth_service.domain.phones import InvalidPhone
+from auth_service.domain.sms import SmsDeliveryFailed
+from auth_service.domain.throttle import Throttled
+from auth_service.settings import AuthSettings, get_settings
+from service_kit.app import ReadinessCheck, create_service_app
+from service_kit.logging import configure_logging
+from service_kit.uploads import UploadRejected
+
+
+def _detail(status_code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
+
+
+def _register_errors(app: FastAPI) -> None:
+    async def bad_credentials(_: Request, __: Exception) -> JSONResponse:
+        return _detail(status.HTTP_400_BAD_REQUEST, BAD_CREDENTIALS)
+
+    async def invalid_phone(_: Request, error: Exception) -> JSONResponse:
+        return _detail(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error))
+
+    async def throttled(_: Request, error: Exception) -> JSONResponse:
+        retry_after = cast(Throttled, error).retry_after
+        return _detail(status.HTTP_429_TOO_MANY_REQUESTS, str(error), {"Retry-After": str(retry_after)})
+
+    async def not_your_account(_: Request, __: Exception) -> JSONResponse:
+        return _detail(status.HTTP_403_FORBIDDEN, "You can only change your own account: phone is not yours")
+
+    async def user_gone(_: Request, __: Exception) -> JSONResponse:
+        return _detail(status.HTTP_401_UNAUTHORIZED, "User no longer exists")
+
+    async def sms_failed(_: Request, __: Exception) -> JSONResponse:
+        return _detail(status.HTTP_503_SERVICE_UNAVAILABLE, "Could not send the SMS now; try again shortly")
+
+    async def upload_rejected(_: Request, error: Exception) -> JSONResponse:
+        too_large = "larger than" in str(error)
+        return _detail(
+            status.HTTP_413_CONTENT_TOO_LARGE if too_large else status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)
+        )
+
+    app.add_exception_handler(BadCredentials, bad_credentials)
+    app.add_exception_handler(InvalidPhone, invalid_phone)
+    app.add_exception_handler(Throttled, throttled)
+    app.add_exception_handler(NotYourAccount, not_your_account)
+    app.add_exception_handler(UserGone, user_gone)
+    app.add_exception_handler(SmsDeliveryFailed, sms_failed)
+    app.add_exception_handler(UploadRejected, upload_rejected)
+
+
+def _readiness(app: FastAPI) -> dict[str, ReadinessCheck]:
+    container: AuthContainer = app.state.container
+
+    async def database() -> None:
+        await container.database.ping()
+
+    async def redis() -> None:
+        await container.redis.ping()
+
+    async def rabbitmq() -> None:
+        if not container.relay.connected:
+            raise ConnectionError("outbox relay not connected")
+
+    return {"database": database, "redis": redis, "rabbitmq": rabbitmq}
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    container: AuthContainer = app.state.container
+    async with container.database.sessions() as session:
+        await session.execute(text("SELECT 1"))
+        revoked = await container.accounts.revoked_user_ids(session)
+    container.verifier.revocations.add(*revoked)
+    # PostgreSQL is the truth; Redis gets a fresh copy for the other services.
+    with contextlib.suppress(Exception):
+        await container.revocation_feed.replace_all(revoked)
+    tasks = [
+        asyncio.create_task(container.relay.run(), name="outbox-relay"),
+        asyncio.create_task(container.revocation_feed.follow(), name="revocation-feed"),
+    ]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await container.close()
+
+
+def create_app(settings: AuthSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging("auth", settings.log_level, settings.log_json)
+    app = create_service_app(
+        service="auth",
+        title="Marketplace auth service",
+        version="1.0.0",
+        lifespan=_lifespan,
+        readiness=_readiness,
+        description="Users, activation codes and access tokens (seed endpoints 1-8).",
+    )
+    app.state.container = AuthContainer.build(settings)
+    app.state.token_verifier = app.state.container.verifier
+    _register_errors(app)
+    app.include_router(users.router)
+    app.include_router(keys.router)
+    app.include_router(app.state.container.media.router())
+    return app

@@ -1,0 +1,84 @@
+"""Request and response bodies of the auth API (shapes follow the seed)."""
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from auth_service.domain.roles import Role, parse_role
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+CodeText = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{6}$")]
+
+
+class UserRegister(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {"phone": "+79197777779", "first_name": "Иван", "last_name": "Иванов", "role": "realtor"}
+        }
+    )
+
+    phone: PhoneText
+    first_name: Name
+    last_name: Name
+    role: Annotated[str, AfterValidator(parse_role)] = Field(
+        description="user, realtor, developer or agency (or the Russian label)"
+    )
+
+
+class PhoneAndCode(BaseModel):
+    phone: PhoneText
+    activation_code: CodeText
+
+
+class PhoneOnly(BaseModel):
+    phone: PhoneText
+
+
+class Message(BaseModel):
+    message: str
+
+
+class MessageWithCode(Message):
+    code: str | None = Field(default=None, description="Only with the development console SMS provider")
+
+
+class AccessToken(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class UserPublic(BaseModel):
+    id: int
+    phone: str
+    first_name: str
+    last_name: str
+    middle_name: str | None
+    role: str = Field(description="Russian label, as in the seed")
+    role_code: Role
+    is_active: bool
+    sex: str | None
+    city: str | None
+    email: str | None
+    user_type: str | None
+    whatsapp: str | None
+    telegram: str | None
+    viber: str | None
+    zoom: str | None
+    prop_city: str | None
+    prop_offer: str | None
+    prop_type: str | None
+    prop_state: str | None
+    about: str | None
+    notifications_all_messages: bool
+    notifications_new_matches: bool
+    notifications_responses: bool
+    notifications_contacts: bool
+    notifications_news: bool
+    avatar_url: str | None
+    licenses_url: str | None
+
+
+class UserUpdated(BaseModel):
+    message: str
+    user: UserPublic
