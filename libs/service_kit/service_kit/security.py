@@ -140,6 +140,8 @@ class RevocationFeed:
                     self.listening = True
                     while True:
                         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=resync_seconds)
+                        if _cancel_requested():
+                            raise asyncio.CancelledError
                         if message is None:
                             await self.load()
                         elif message["type"] == "message":
@@ -151,6 +153,12 @@ class RevocationFeed:
                 logger.warning("revocation feed lost Redis; retrying")
             self.listening = False
             await asyncio.sleep(1)
+
+
+def _cancel_requested() -> bool:
+    """redis-py's timed ``get_message`` can swallow a cancellation; look for it ourselves."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 class TokenVerifier:

@@ -1,5 +1,6 @@
 """Test isolation on the real servers: a database, a namespace and keys per test run."""
 
+import json
 import os
 import secrets
 import subprocess
@@ -7,12 +8,15 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aio_pika
 import asyncpg
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jsonschema import Draft202012Validator, FormatChecker
 from redis.asyncio import Redis
+from referencing import Registry, Resource
 
 from service_kit.events.topology import Topology
 
@@ -85,3 +89,16 @@ def write_key_pair(directory: Path) -> tuple[Path, Path]:
         key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     return private_path, public_path
+
+
+CONTRACTS_DIR = Path(__file__).resolve().parents[3] / "contracts"
+
+
+def validate_event(envelope: dict[str, Any]) -> None:
+    """Raises jsonschema.ValidationError unless the event matches contracts/events/<type>.json."""
+    schemas = {path.name: json.loads(path.read_text()) for path in (CONTRACTS_DIR / "events").glob("*.json")}
+    registry: Registry[Any] = Registry().with_resources(
+        (name, Resource.from_contents(schema)) for name, schema in schemas.items()
+    )
+    schema = schemas[f"{envelope['type']}.json"]
+    Draft202012Validator(schema, registry=registry, format_checker=FormatChecker()).validate(envelope)

@@ -9,9 +9,11 @@ RabbitMQ moves it to the dead-letter queue. Malformed messages go there at once.
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.connection import make_url
 from pydantic import ValidationError
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
@@ -26,6 +28,26 @@ logger = logging.getLogger(__name__)
 
 EventHandler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
 MemoryHandler = Callable[[EventEnvelope], Awaitable[None]]
+
+
+class _HasConnection(Protocol):
+    _connection: AbstractRobustConnection | None
+
+
+async def _connect(owner: _HasConnection, url: str) -> AbstractRobustConnection:
+    """Keeps the connection reachable while it connects, so ``stop`` can end a pending attempt.
+
+    A cancelled ``connect_robust`` would otherwise go on reconnecting in the background.
+    """
+    connection = aio_pika.RobustConnection(make_url(url))
+    owner._connection = connection
+    try:
+        await connection.connect()
+    except BaseException:
+        await connection.close()
+        owner._connection = None
+        raise
+    return connection
 
 
 def _parse(message: AbstractIncomingMessage) -> EventEnvelope | None:
@@ -64,7 +86,7 @@ class EventConsumer:
         return self._connection is not None and not self._connection.is_closed
 
     async def start(self) -> None:
-        self._connection = await aio_pika.connect_robust(self._rabbitmq_url)
+        self._connection = await _connect(self, self._rabbitmq_url)
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=self._prefetch)
         queue = await self._topology.declare_service_queue(channel, self._name, list(self._handlers))
@@ -113,7 +135,7 @@ class BroadcastSubscriber:
         self._connection: AbstractRobustConnection | None = None
 
     async def start(self) -> None:
-        self._connection = await aio_pika.connect_robust(self._rabbitmq_url)
+        self._connection = await _connect(self, self._rabbitmq_url)
         channel = await self._connection.channel()
         queue = await self._topology.declare_broadcast_queue(channel, list(self._handlers))
         await queue.consume(self.handle)

@@ -87,12 +87,13 @@ class OutboxRelay:
         self.connected = True
         passes = 0
         while True:
+            # Cleared before the pass, so a NOTIFY that arrives during it triggers another one.
+            self._wake.clear()
             while await self.publish_pending(exchange) == self._batch_size:
                 pass
             passes += 1
             if passes % 1000 == 0:
                 await self._forget_old_rows()
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
 
