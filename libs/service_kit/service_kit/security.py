@@ -127,7 +127,7 @@ class RevocationFeed:
             await self._redis.sadd(self._set_key, *user_ids)
 
     async def load(self) -> None:
-        members = await self._redis.smembers(self._set_key)  # type: ignore[misc]
+        members = await self._redis.smembers(self._set_key)
         self.revocations.add(*(int(member) for member in members))
 
     async def follow(self, resync_seconds: float = 30.0) -> None:
@@ -140,8 +140,6 @@ class RevocationFeed:
                     self.listening = True
                     while True:
                         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=resync_seconds)
-                        if _cancel_requested():
-                            raise asyncio.CancelledError
                         if message is None:
                             await self.load()
                         elif message["type"] == "message":
@@ -153,12 +151,6 @@ class RevocationFeed:
                 logger.warning("revocation feed lost Redis; retrying")
             self.listening = False
             await asyncio.sleep(1)
-
-
-def _cancel_requested() -> bool:
-    """redis-py's timed ``get_message`` can swallow a cancellation; look for it ourselves."""
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
 
 
 class TokenVerifier:

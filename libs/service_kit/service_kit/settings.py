@@ -36,7 +36,7 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def from_environment(cls) -> Self:
         """Environment variables, plus one file per secret in $SECRETS_DIR (e.g. /run/secrets)."""
-        return cls(_secrets_dir=os.environ.get("SECRETS_DIR") or None)  # type: ignore[call-arg]
+        return cls(_secrets_dir=os.environ.get("SECRETS_DIR") or None)
 
     @property
     def is_production(self) -> bool:

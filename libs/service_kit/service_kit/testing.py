@@ -1,9 +1,9 @@
 """Test isolation on the real servers: a database, a namespace and keys per test run."""
 
+import asyncio
 import json
 import os
 import secrets
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -43,12 +43,15 @@ async def migrated_database(name: str, alembic_ini: Path) -> AsyncIterator[str]:
         await admin.close()
     url = asyncpg_url(name)
     try:
-        subprocess.run(
-            [sys.executable, "-m", "alembic", "-c", str(alembic_ini), "upgrade", "head"],
+        migration = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "alembic", "-c", str(alembic_ini), "upgrade", "head"),
             env=os.environ | {"DATABASE_URL": url},
-            check=True,
-            capture_output=True,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
+        output, _ = await migration.communicate()
+        if migration.returncode != 0:
+            raise RuntimeError(f"migrations of {name} failed:\n{output.decode()}")
         yield url
     finally:
         admin = await asyncpg.connect(f"{POSTGRES_URL}/postgres")

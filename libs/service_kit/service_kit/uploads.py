@@ -98,14 +98,14 @@ class MediaStore:
         return name
 
     def delete(self, name: str | None) -> None:
-        if name and _STORED_NAME.match(name):
+        if name and _STORED_NAME.fullmatch(name):
             (self.root / name).unlink(missing_ok=True)
 
     def url(self, name: str | None) -> str | None:
         return f"{self.url_prefix}/{name}" if name else None
 
     def path(self, name: str) -> Path | None:
-        if not _STORED_NAME.match(name):
+        if not _STORED_NAME.fullmatch(name):
             return None
         path = self.root / name
         return path if path.is_file() else None

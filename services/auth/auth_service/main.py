@@ -18,6 +18,7 @@ from auth_service.domain.throttle import Throttled
 from auth_service.settings import AuthSettings, get_settings
 from service_kit.app import ReadinessCheck, create_service_app
 from service_kit.logging import configure_logging
+from service_kit.tasks import cancel_and_wait
 from service_kit.uploads import UploadRejected
 
 
@@ -93,9 +94,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(tasks)
         await container.close()
 
 

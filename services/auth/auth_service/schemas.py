@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from auth_service.domain.roles import Role, parse_role
 
@@ -21,7 +21,7 @@ class UserRegister(BaseModel):
     phone: PhoneText
     first_name: Name
     last_name: Name
-    role: Annotated[str, AfterValidator(parse_role)] = Field(
+    role: Annotated[Role, BeforeValidator(parse_role)] = Field(
         description="user, realtor, developer or agency (or the Russian label)"
     )
 

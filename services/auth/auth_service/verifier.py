@@ -30,6 +30,7 @@ from service_kit.events.consumer import BroadcastSubscriber
 from service_kit.events.topology import Topology
 from service_kit.logging import configure_logging
 from service_kit.security import InvalidToken, KeySet, RevocationFeed, RevocationList, TokenVerifier, bearer_token
+from service_kit.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -158,9 +159,7 @@ class VerifierApp:
                 await asyncio.sleep(2)
 
     async def _stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
         with contextlib.suppress(Exception):
             await self._events.stop()
         await self._redis.aclose()

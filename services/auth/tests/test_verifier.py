@@ -22,9 +22,7 @@ async def verifier(settings: AuthSettings) -> AsyncIterator[httpx.AsyncClient]:
             yield http
 
 
-async def test_valid_bearer_token_gives_identity_headers(
-    verifier: httpx.AsyncClient, users: Users, phone: str
-) -> None:
+async def test_valid_bearer_token_gives_identity_headers(verifier: httpx.AsyncClient, users: Users, phone: str) -> None:
     headers = await users.login(phone, role="agency")
     response = await verifier.get("/verify", headers=headers | {"X-Forwarded-Uri": "/users/me"})
     assert response.status_code == 200

@@ -12,12 +12,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
 import aio_pika
+import asyncpg
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from aio_pika.connection import make_url
 from pydantic import ValidationError
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
+from tenacity import AsyncRetrying, retry_if_exception, wait_exponential
 
 from service_kit.db import Database
 from service_kit.events.envelope import EventEnvelope
@@ -107,15 +110,16 @@ class EventConsumer:
             return
         token = request_id_var.set(envelope.request_id)
         try:
-            async with self._db.sessions() as session, session.begin():
-                first_time = await session.execute(
-                    insert(self._processed)
-                    .values(event_id=envelope.event_id, event_type=envelope.type)
-                    .on_conflict_do_nothing()
-                    .returning(self._processed.c.event_id)
-                )
-                if first_time.first() is not None:
-                    await handler(session, envelope)
+            # An unreachable database is waited out with the message held, unacked: requeueing
+            # would spend the delivery limit and dead-letter good events during an outage.
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception(_is_transient),
+                wait=wait_exponential(multiplier=0.5, max=30),
+                before_sleep=lambda state: logger.warning("database unavailable; retrying event"),
+                reraise=True,
+            ):
+                with attempt:
+                    await self._handle_once(handler, envelope)
         except Exception:
             logger.exception("event handler failed; message requeued", extra={"event_type": envelope.type})
             await message.nack(requeue=True)
@@ -123,6 +127,26 @@ class EventConsumer:
         finally:
             request_id_var.reset(token)
         await message.ack()
+
+    async def _handle_once(self, handler: EventHandler, envelope: EventEnvelope) -> None:
+        async with self._db.sessions() as session, session.begin():
+            first_time = await session.execute(
+                insert(self._processed)
+                .values(event_id=envelope.event_id, event_type=envelope.type)
+                .on_conflict_do_nothing()
+                .returning(self._processed.c.event_id)
+            )
+            if first_time.first() is not None:
+                await handler(session, envelope)
+
+
+def _is_transient(error: BaseException) -> bool:
+    """Connection-level failures, as opposed to a handler that cannot process the event."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OSError | TimeoutError | InterfaceError | asyncpg.PostgresConnectionError) or (
+        isinstance(error, OperationalError) and isinstance(error.orig, OSError | asyncpg.PostgresConnectionError)
+    )
 
 
 class BroadcastSubscriber:
@@ -137,6 +161,7 @@ class BroadcastSubscriber:
     async def start(self) -> None:
         self._connection = await _connect(self, self._rabbitmq_url)
         channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=100)
         queue = await self._topology.declare_broadcast_queue(channel, list(self._handlers))
         await queue.consume(self.handle)
 
@@ -154,7 +179,8 @@ class BroadcastSubscriber:
             if handler is not None:
                 await handler(envelope)
         except Exception:
-            logger.exception("broadcast handler failed", extra={"event_type": envelope.type})
-            await message.nack(requeue=True)
+            # The queue is this process's own and has no delivery limit: requeueing would loop.
+            logger.exception("broadcast handler failed; event dropped", extra={"event_type": envelope.type})
+            await message.reject(requeue=False)
             return
         await message.ack()

@@ -18,5 +18,5 @@ class EventEnvelope(BaseModel):
     occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     producer: str
     # The request that caused the event, so one id follows the work across services.
-    request_id: str | None = Field(default_factory=request_id_var.get)
+    request_id: str | None = Field(default_factory=lambda: request_id_var.get())
     data: dict[str, Any]

@@ -16,7 +16,7 @@ from typing import Any
 
 import aio_pika
 import asyncpg
-from aio_pika.abc import AbstractExchange, AbstractRobustConnection
+from aio_pika.abc import AbstractConnection, AbstractExchange
 from sqlalchemy import Table, delete, func, select, text, update
 
 from service_kit.db import Database
@@ -49,6 +49,7 @@ class OutboxRelay:
         batch_size: int = 200,
         poll_seconds: float = 2.0,
         keep_published_days: int = 7,
+        confirm_timeout: float = 30.0,
     ) -> None:
         self._db = database
         self._outbox = outbox
@@ -57,16 +58,18 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._keep_published_days = keep_published_days
+        self._confirm_timeout = confirm_timeout
         self._wake = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
         self.connected = False
 
     async def run(self) -> None:
         """Relay until cancelled; broker or database outages are waited out."""
-        listener = await self._listen()
         try:
             while True:
                 try:
-                    connection = await aio_pika.connect_robust(self._rabbitmq_url)
+                    # A plain connection: this loop is the reconnect logic, so nothing else retries.
+                    connection = await aio_pika.connect(self._rabbitmq_url, timeout=10)
                     try:
                         await self._relay_with(connection)
                     finally:
@@ -78,15 +81,16 @@ class OutboxRelay:
                     logger.exception("outbox relay failed; retrying")
                     await asyncio.sleep(self._poll_seconds)
         finally:
-            if listener is not None:
-                await listener.close()
+            if self._listener is not None:
+                await self._listener.close()
 
-    async def _relay_with(self, connection: AbstractRobustConnection) -> None:
+    async def _relay_with(self, connection: AbstractConnection) -> None:
         channel = await connection.channel(publisher_confirms=True)
         exchange = await self._topology.declare_exchange(channel)
         self.connected = True
         passes = 0
         while True:
+            await self._keep_listening()
             # Cleared before the pass, so a NOTIFY that arrives during it triggers another one.
             self._wake.clear()
             while await self.publish_pending(exchange) == self._batch_size:
@@ -112,9 +116,13 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            # Confirms are awaited together: one await per message would cap throughput.
-            await asyncio.gather(
-                *(exchange.publish(_message(row.envelope), routing_key=row.envelope["type"]) for row in rows)
+            # Confirms are awaited together: one await per message would cap throughput. The
+            # timeout frees the row locks if a broker stops answering without closing the socket.
+            await asyncio.wait_for(
+                asyncio.gather(
+                    *(exchange.publish(_message(row.envelope), routing_key=row.envelope["type"]) for row in rows)
+                ),
+                self._confirm_timeout,
             )
             await session.execute(
                 update(table).where(table.c.id.in_([row.id for row in rows])).values(published_at=func.now())
@@ -129,13 +137,16 @@ class OutboxRelay:
                 )
             )
 
-    async def _listen(self) -> asyncpg.Connection | None:
-        """Wake up on NOTIFY from committing producers; polling still covers a lost listener."""
+    async def _keep_listening(self) -> None:
+        """(Re)opens the LISTEN connection; while it is down, polling alone finds new rows."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
         url = self._db.engine.url.set(drivername="postgresql")
         try:
-            connection: asyncpg.Connection = await asyncpg.connect(url.render_as_string(hide_password=False))
-            await connection.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
+            listener: asyncpg.Connection = await asyncpg.connect(url.render_as_string(hide_password=False))
+            await listener.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
         except (OSError, asyncpg.PostgresError):
-            logger.warning("outbox relay cannot LISTEN; falling back to polling")
-            return None
-        return connection
+            logger.warning("outbox relay cannot LISTEN; polling every %s s", self._poll_seconds)
+            self._listener = None
+            return
+        self._listener = listener

@@ -149,8 +149,8 @@ class Accounts:
             for name in stored:
                 self._media.delete(name)
             raise
-        for name in replaced:
-            self._media.delete(name)
+        for old_name in replaced:
+            self._media.delete(old_name)
         return user
 
     async def delete(self, session: AsyncSession, principal: Principal, raw_phone: str) -> None:
