@@ -1,0 +1,135 @@
+"""Runs the local stack exactly as `make run` does (honcho + Procfile + the gateway
+config), on free ports, fresh databases and a namespace of its own."""
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from dotenv import dotenv_values
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.prefix) / "bin"
+
+# Which base URL each upstream variable is built from (variables holding ports).
+UPSTREAMS = {
+    "AUTH_URL": ["AUTH_PORT"],
+    "AUTH_VERIFIER_URL": ["AUTH_VERIFIER_PORT"],
+    "JWKS_URL": ["AUTH_PORT"],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Stack:
+    def __init__(self, base: "Stack | None" = None, **overrides: str) -> None:
+        self.run_id = base.run_id if base else secrets.token_hex(4)
+        self.workdir = base.workdir if base else Path(tempfile.mkdtemp(prefix=f"e2e-{self.run_id}-"))
+        self.env = (base.env if base else self._environment()) | overrides
+        self.env_file = self.workdir / f"stack-{secrets.token_hex(2)}.env"
+        self.env_file.write_text("".join(f"{key}={value}\n" for key, value in self.env.items()))
+        self.gateway = f"http://127.0.0.1:{self.env['GATEWAY_PORT']}"
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self._owns_workdir = base is None
+
+    def variant(self, **overrides: str) -> "Stack":
+        """Another run of the same stack (same databases and keys) with some settings changed."""
+        return Stack(self, **overrides)
+
+    def _environment(self) -> dict[str, str]:
+        env = {key: value or "" for key, value in dotenv_values(ROOT / "deploy" / "local.env").items()}
+        for key in [key for key in env if key.endswith("_PORT")]:
+            env[key] = str(free_port())
+        for key, ports in UPSTREAMS.items():
+            suffix = "/.well-known/jwks.json" if key == "JWKS_URL" else ""
+            env[key] = ",".join(f"http://127.0.0.1:{env[port]}{suffix}" for port in ports)
+        for key in [key for key in env if key.endswith("_DATABASE_URL")]:
+            base, _, name = env[key].rpartition("/")
+            env[key] = f"{base}/e2e_{self.run_id}_{name}"
+        for key in [key for key in env if key.endswith("_MEDIA_DIR")]:
+            env[key] = str(self.workdir / env[key])
+        env["NAMESPACE"] = f"e2e-{self.run_id}"
+        env["SECRETS_DIR"] = str(self.workdir / "secrets")
+        env["JWT_PRIVATE_KEY_PATH"] = str(self.workdir / "keys" / "jwt-private.pem")
+        env["JWT_PUBLIC_KEY_PATH"] = str(self.workdir / "keys" / "jwt-public.pem")
+        env["GATEWAY_RUN_DIR"] = str(self.workdir / "gateway")
+        env["LOG_JSON"] = "false"
+        return env
+
+    def prepare(self) -> None:
+        """The set-up half of `make run`: databases, migrations, development keys."""
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "bootstrap.py"), str(self.env_file), "prepare"],
+            cwd=ROOT,
+            check=True,
+            env=os.environ | self.env,
+        )
+
+    def start(self, *processes: str, wait_for: tuple[str, ...] = ("/ready",)) -> subprocess.Popen[bytes]:
+        """``honcho start [process ...]`` with this stack's env file; returns once ready."""
+        log = (self.workdir / f"honcho-{len(self.processes)}.log").open("wb")
+        honcho = subprocess.Popen(
+            [
+                str(BIN / "honcho"),
+                "--env",
+                str(self.env_file),
+                "--procfile",
+                str(ROOT / "Procfile"),
+                "start",
+                *processes,
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=os.environ | {"PATH": f"{BIN}:{os.environ['PATH']}"},
+            start_new_session=True,
+        )
+        self.processes.append(honcho)
+        self.wait_until_up(honcho, wait_for)
+        return honcho
+
+    def wait_until_up(self, honcho: subprocess.Popen[bytes], urls: tuple[str, ...], within: float = 30.0) -> None:
+        deadline = time.monotonic() + within
+        pending = list(urls)
+        while pending:
+            if honcho.poll() is not None:
+                raise RuntimeError(f"the stack exited early; see {self.workdir}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not up: {pending}; see {self.workdir}")
+            try:
+                if httpx.get(pending[0], timeout=1).status_code == 200:
+                    pending.pop(0)
+                    continue
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+
+    def stop(self, honcho: subprocess.Popen[bytes]) -> None:
+        if honcho.poll() is None:
+            os.killpg(honcho.pid, signal.SIGTERM)
+            try:
+                honcho.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(honcho.pid, signal.SIGKILL)
+                honcho.wait()
+
+    def service_url(self, port_variable: str, path: str) -> str:
+        return f"http://127.0.0.1:{self.env[port_variable]}{path}"
+
+    def close(self) -> None:
+        for honcho in self.processes:
+            self.stop(honcho)
+        if self._owns_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
