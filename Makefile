@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 ENV_FILE := deploy/local.env
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint setup clean bench
+.PHONY: run test lint setup clean bench contracts
 
 $(INSTALLED): requirements/constraints.txt requirements/runtime.txt requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ lint: $(INSTALLED)
 
 test: setup lint
 	$(BIN)/python -m pytest
+
+contracts: $(INSTALLED)
+	UPDATE_CONTRACTS=1 $(BIN)/python -m pytest -q -k test_openapi_matches_the_contract services
 
 bench: setup
 	$(BIN)/python benchmarks/gateway_overhead.py

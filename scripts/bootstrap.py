@@ -22,7 +22,7 @@ from dotenv import dotenv_values
 from redis.asyncio import Redis
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ["auth"]
+SERVICES = ["auth", "listings", "requests", "chat"]
 
 HOW_TO_START = {
     "PostgreSQL": "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",

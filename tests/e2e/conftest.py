@@ -32,6 +32,10 @@ def stack() -> Iterator[Stack]:
             wait_for=(
                 stack.service_url("AUTH_PORT", "/ready"),
                 stack.service_url("AUTH_VERIFIER_PORT", "/ready"),
+                stack.service_url("LISTINGS_PORT", "/ready"),
+                stack.service_url("REQUESTS_PORT", "/ready"),
+                stack.service_url("CHAT_A_PORT", "/ready"),
+                stack.service_url("CHAT_B_PORT", "/ready"),
                 stack.service_url("GATEWAY_ADMIN_PORT", "/ping"),
             )
         )
@@ -39,7 +43,7 @@ def stack() -> Iterator[Stack]:
     finally:
         stack.close()
         asyncio.run(_drop_databases(stack))
-        asyncio.run(delete_namespace(stack.env["NAMESPACE"]))
+        asyncio.run(delete_namespace(stack.env["NAMESPACE"], consumers=("listings", "requests", "chat")))
 
 
 @pytest.fixture

@@ -8,7 +8,10 @@ pub/sub keeps current, so deleting a user takes effect at once.
 """
 
 import asyncio
+import base64
 import contextlib
+import hashlib
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -17,6 +20,8 @@ from typing import Annotated, Any
 import httpx
 import jwt
 from cachetools import TLRUCache
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, HTTPException, Request, status
 from redis.asyncio import Redis
 
@@ -26,6 +31,18 @@ ALGORITHMS = ["EdDSA"]
 ISSUER = "marketplace-auth"
 AUDIENCE = "marketplace"
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud"]
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def public_jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
+    """The key as a JWK whose ``kid`` is its RFC 7638 thumbprint."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    members = {"crv": "Ed25519", "kty": "OKP", "x": _b64url(raw)}
+    thumbprint = hashlib.sha256(json.dumps(members, separators=(",", ":"), sort_keys=True).encode()).digest()
+    return {**members, "kid": _b64url(thumbprint), "use": "sig", "alg": "EdDSA"}
 
 
 class InvalidToken(Exception):

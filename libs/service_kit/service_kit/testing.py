@@ -5,20 +5,29 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aio_pika
 import asyncpg
+import httpx
+import jwt
+import pytest
+from asgi_lifespan import LifespanManager
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import FastAPI
 from jsonschema import Draft202012Validator, FormatChecker
 from redis.asyncio import Redis
 from referencing import Registry, Resource
 
+from service_kit.events.envelope import EventEnvelope
 from service_kit.events.topology import Topology
+from service_kit.security import AUDIENCE, ISSUER, public_jwk
+from service_kit.settings import ServiceSettings
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -105,3 +114,108 @@ def validate_event(envelope: dict[str, Any]) -> None:
     )
     schema = schemas[f"{envelope['type']}.json"]
     Draft202012Validator(schema, registry=registry, format_checker=FormatChecker()).validate(envelope)
+
+
+class TokenFactory:
+    """Signs test tokens the way the auth service does, with a key of the test run."""
+
+    def __init__(self) -> None:
+        self._key = Ed25519PrivateKey.generate()
+        self._jwk = public_jwk(self._key.public_key())
+        self.jwks: dict[str, Any] = {"keys": [self._jwk]}
+
+    def token(self, user_id: int, role: str, ttl_seconds: int = 3600) -> str:
+        now = int(time.time())
+        claims = {
+            "sub": str(user_id),
+            "role": role,
+            "iat": now,
+            "exp": now + ttl_seconds,
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+        }
+        return jwt.encode(claims, self._key, algorithm="EdDSA", headers={"kid": self._jwk["kid"]})
+
+    def headers(self, user_id: int, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(user_id, role)}"}
+
+
+def envelope(event_type: str, data: dict[str, Any], producer: str = "test") -> EventEnvelope:
+    return EventEnvelope(type=event_type, producer=producer, data=data)
+
+
+def service_fixtures(
+    service: str, alembic_ini: Path, create_app: Callable[[Any], FastAPI], settings_class: type[ServiceSettings]
+) -> dict[str, Any]:
+    """The fixtures every service's tests start from; a conftest does ``globals().update(...)``.
+
+    database_url (per run), namespace (per test, cleaned up), tokens, settings, app
+    (lifespan running, trusting ``tokens``) and client (httpx through ASGI).
+    """
+
+    @pytest.fixture(scope="session")
+    async def database_url() -> AsyncIterator[str]:
+        async with migrated_database(f"{service}_test_{run_id()}", alembic_ini) as url:
+            yield url
+
+    @pytest.fixture
+    async def namespace() -> AsyncIterator[str]:
+        name = f"test-{run_id()}"
+        yield name
+        await delete_namespace(name, consumers=(service,))
+
+    @pytest.fixture(scope="session")
+    def tokens() -> TokenFactory:
+        return TokenFactory()
+
+    @pytest.fixture
+    def settings(database_url: str, namespace: str, tmp_path: Path) -> ServiceSettings:
+        values: dict[str, Any] = {
+            "environment": "test",
+            "database_url": database_url,
+            "rabbitmq_url": RABBITMQ_URL,
+            "redis_url": REDIS_URL,
+            "namespace": namespace,
+            "jwks_url": "http://127.0.0.1:9/unused",
+            "log_json": False,
+            "outbox_poll_seconds": 0.2,
+        }
+        if "media_dir" in settings_class.model_fields:
+            values["media_dir"] = tmp_path / "media"
+        return settings_class(**values)
+
+    @pytest.fixture
+    async def app(settings: ServiceSettings, tokens: TokenFactory) -> AsyncIterator[FastAPI]:
+        application = create_app(settings)
+        application.state.token_verifier.keys.load(tokens.jwks)
+        async with LifespanManager(application):
+            yield application
+
+    @pytest.fixture
+    async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+        transport = httpx.ASGITransport(app=app, client=("10.0.0.2", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{service}") as http:
+            yield http
+
+    return {
+        "database_url": database_url,
+        "namespace": namespace,
+        "tokens": tokens,
+        "settings": settings,
+        "app": app,
+        "client": client,
+    }
+
+
+def assert_openapi_matches_contract(app: FastAPI, service: str) -> None:
+    """Fails when the app's OpenAPI document drifts from contracts/openapi/<service>.json.
+
+    ``UPDATE_CONTRACTS=1`` rewrites the file instead (``make contracts``); review the diff.
+    """
+    path = CONTRACTS_DIR / "openapi" / f"{service}.json"
+    current = json.dumps(app.openapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if os.environ.get("UPDATE_CONTRACTS") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(current, encoding="utf-8")
+    committed = path.read_text(encoding="utf-8") if path.exists() else ""
+    assert current == committed, f"{service}'s API drifted from {path}; run `make contracts` and review the diff"

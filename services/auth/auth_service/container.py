@@ -2,19 +2,14 @@
 
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from auth_service.domain.accounts import Accounts, CodePolicy
 from auth_service.domain.sms import ConsoleSmsProvider, SmsProvider, SmsRuProvider
 from auth_service.domain.throttle import CodeSendThrottle, SendLimits
 from auth_service.domain.tokens import TokenIssuer, load_private_key, load_public_key
-from auth_service.models import outbox
+from auth_service.models import outbox, processed_events
 from auth_service.settings import AuthSettings, SmsProviderName
-from service_kit.db import Database
-from service_kit.events.outbox import Outbox
-from service_kit.events.relay import OutboxRelay
-from service_kit.events.topology import Topology
-from service_kit.security import KeySet, RevocationFeed, RevocationList, TokenVerifier
+from service_kit.runtime import ServiceRuntime
+from service_kit.security import KeySet
 from service_kit.uploads import MediaStore
 
 
@@ -28,28 +23,21 @@ def sms_provider(settings: AuthSettings) -> SmsProvider:
 @dataclass
 class AuthContainer:
     settings: AuthSettings
-    database: Database
-    redis: Redis
+    runtime: ServiceRuntime
     issuer: TokenIssuer
-    verifier: TokenVerifier
-    revocation_feed: RevocationFeed
     media: MediaStore
     accounts: Accounts
-    relay: OutboxRelay
 
     @classmethod
     def build(cls, settings: AuthSettings) -> "AuthContainer":
-        database = Database(settings.database_url)
-        redis = Redis.from_url(settings.redis_url)
         issuer = TokenIssuer(
             load_private_key(settings.jwt_private_key_path),
             [load_public_key(path) for path in settings.jwt_previous_public_key_paths],
             ttl_seconds=settings.access_token_minutes * 60,
         )
-        revocations = RevocationList()
-        feed = RevocationFeed(redis, settings.namespace, revocations)
+        # Auth verifies its own tokens with the keys it holds, not through its JWKS endpoint.
+        runtime = ServiceRuntime(settings, outbox=outbox, processed_events=processed_events, keys=KeySet(issuer.jwks))
         media = MediaStore(settings.media_dir, settings.media_url_prefix)
-        topology = Topology(settings.namespace)
         accounts = Accounts(
             policy=CodePolicy(
                 secret=settings.code_hmac_secret.get_secret_value(),
@@ -57,9 +45,9 @@ class AuthContainer:
                 max_failed_attempts=settings.code_max_failed_attempts,
                 default_region=settings.phone_default_region,
             ),
-            outbox=Outbox(outbox, producer="auth"),
+            outbox=runtime.outbox,
             throttle=CodeSendThrottle(
-                redis,
+                runtime.redis,
                 settings.namespace,
                 SendLimits(
                     cooldown_seconds=settings.code_resend_cooldown_seconds,
@@ -70,22 +58,13 @@ class AuthContainer:
             sms=sms_provider(settings),
             issuer=issuer,
             media=media,
-            revocations=feed,
+            revocations=runtime.revocation_feed,
         )
-        return cls(
-            settings=settings,
-            database=database,
-            redis=redis,
-            issuer=issuer,
-            verifier=TokenVerifier(KeySet(issuer.jwks), revocations),
-            revocation_feed=feed,
-            media=media,
-            accounts=accounts,
-            relay=OutboxRelay(
-                database, outbox, settings.rabbitmq_url, topology, poll_seconds=settings.outbox_poll_seconds
-            ),
-        )
+        return cls(settings=settings, runtime=runtime, issuer=issuer, media=media, accounts=accounts)
 
-    async def close(self) -> None:
-        await self.redis.aclose()
-        await self.database.dispose()
+    async def load_revocations(self) -> None:
+        """PostgreSQL is the truth; the in-memory list and Redis's copy are rebuilt from it."""
+        async with self.runtime.database.sessions() as session:
+            revoked = await self.accounts.revoked_user_ids(session)
+        self.runtime.revocations.add(*revoked)
+        await self.runtime.revocation_feed.replace_all(revoked)

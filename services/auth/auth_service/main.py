@@ -1,13 +1,9 @@
 """App factory of the auth service: ``uvicorn auth_service.main:create_app --factory``."""
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from typing import cast
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from auth_service.api.routes import keys, users
 from auth_service.container import AuthContainer
@@ -16,9 +12,8 @@ from auth_service.domain.phones import InvalidPhone
 from auth_service.domain.sms import SmsDeliveryFailed
 from auth_service.domain.throttle import Throttled
 from auth_service.settings import AuthSettings, get_settings
-from service_kit.app import ReadinessCheck, create_service_app
+from service_kit.app import create_service_app
 from service_kit.logging import configure_logging
-from service_kit.tasks import cancel_and_wait
 from service_kit.uploads import UploadRejected
 
 
@@ -61,58 +56,22 @@ def _register_errors(app: FastAPI) -> None:
     app.add_exception_handler(UploadRejected, upload_rejected)
 
 
-def _readiness(app: FastAPI) -> dict[str, ReadinessCheck]:
-    container: AuthContainer = app.state.container
-
-    async def database() -> None:
-        await container.database.ping()
-
-    async def redis() -> None:
-        await container.redis.ping()
-
-    async def rabbitmq() -> None:
-        if not container.relay.connected:
-            raise ConnectionError("outbox relay not connected")
-
-    return {"database": database, "redis": redis, "rabbitmq": rabbitmq}
-
-
-@contextlib.asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    container: AuthContainer = app.state.container
-    async with container.database.sessions() as session:
-        await session.execute(text("SELECT 1"))
-        revoked = await container.accounts.revoked_user_ids(session)
-    container.verifier.revocations.add(*revoked)
-    # PostgreSQL is the truth; Redis gets a fresh copy for the other services.
-    with contextlib.suppress(Exception):
-        await container.revocation_feed.replace_all(revoked)
-    tasks = [
-        asyncio.create_task(container.relay.run(), name="outbox-relay"),
-        asyncio.create_task(container.revocation_feed.follow(), name="revocation-feed"),
-    ]
-    try:
-        yield
-    finally:
-        await cancel_and_wait(tasks)
-        await container.close()
-
-
 def create_app(settings: AuthSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging("auth", settings.log_level, settings.log_json)
+    container = AuthContainer.build(settings)
     app = create_service_app(
         service="auth",
         title="Marketplace auth service",
         version="1.0.0",
-        lifespan=_lifespan,
-        readiness=_readiness,
+        lifespan=container.runtime.lifespan(on_start=container.load_revocations),
+        readiness=lambda _: container.runtime.readiness(),
         description="Users, activation codes and access tokens (seed endpoints 1-8).",
     )
-    app.state.container = AuthContainer.build(settings)
-    app.state.token_verifier = app.state.container.verifier
+    app.state.container = container
+    app.state.token_verifier = container.runtime.verifier
     _register_errors(app)
     app.include_router(users.router)
     app.include_router(keys.router)
-    app.include_router(app.state.container.media.router())
+    app.include_router(container.media.router())
     return app

@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from starlette.types import Receive, Scope, Send
 
-from auth_service.domain.tokens import load_public_key, public_jwk
+from auth_service.domain.tokens import load_public_key
 from auth_service.events.handlers import revocation_handlers
 from auth_service.models import RevokedUser
 from auth_service.settings import AuthSettings, get_settings
@@ -29,7 +29,15 @@ from service_kit.db import Database
 from service_kit.events.consumer import BroadcastSubscriber
 from service_kit.events.topology import Topology
 from service_kit.logging import configure_logging
-from service_kit.security import InvalidToken, KeySet, RevocationFeed, RevocationList, TokenVerifier, bearer_token
+from service_kit.security import (
+    InvalidToken,
+    KeySet,
+    RevocationFeed,
+    RevocationList,
+    TokenVerifier,
+    bearer_token,
+    public_jwk,
+)
 from service_kit.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)

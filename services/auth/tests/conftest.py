@@ -111,7 +111,7 @@ class Users:
 
     async def end_cooldown(self, phone: str) -> None:
         """Skips the 60 s resend wait, for tests that log in twice."""
-        await self.container.redis.delete(f"{self.container.settings.namespace}:auth:sms:cooldown:{phone}")
+        await self.container.runtime.redis.delete(f"{self.container.settings.namespace}:auth:sms:cooldown:{phone}")
 
     async def register(self, phone: str, role: str = "realtor") -> str:
         response = await self.client.post(

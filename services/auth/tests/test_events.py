@@ -79,7 +79,7 @@ async def test_no_event_is_lost_while_rabbitmq_is_down(
             for phone in phones:
                 body = {"phone": phone, "first_name": "A", "last_name": "B", "role": "user"}
                 assert (await client.post("/users/register", json=body)).status_code == 201
-        async with app.state.container.database.sessions() as session:
+        async with app.state.container.runtime.database.sessions() as session:
             waiting = await session.scalar(
                 select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
             )

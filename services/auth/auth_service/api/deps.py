@@ -19,7 +19,7 @@ Container = Annotated[AuthContainer, Depends(get_container)]
 
 
 async def get_session(container: Container) -> AsyncIterator[AsyncSession]:
-    async with container.database.sessions() as session:
+    async with container.runtime.database.sessions() as session:
         yield session
 
 

@@ -1,8 +1,5 @@
 """Signing access tokens (EdDSA) and publishing the public keys as a JWKS."""
 
-import base64
-import hashlib
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -11,19 +8,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from service_kit.security import AUDIENCE, ISSUER
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def public_jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
-    """The key as a JWK whose ``kid`` is its RFC 7638 thumbprint."""
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    members = {"crv": "Ed25519", "kty": "OKP", "x": _b64url(raw)}
-    thumbprint = hashlib.sha256(json.dumps(members, separators=(",", ":"), sort_keys=True).encode()).digest()
-    return {**members, "kid": _b64url(thumbprint), "use": "sig", "alg": "EdDSA"}
+from service_kit.security import AUDIENCE, ISSUER, public_jwk
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:

@@ -1,0 +1,1 @@
+"""Events the chat service publishes and the ones it consumes."""

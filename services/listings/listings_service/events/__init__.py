@@ -1,0 +1,1 @@
+"""Events the listings service publishes and the ones it consumes."""

@@ -1,0 +1,1 @@
+"""Events the requests service publishes and the ones it consumes."""
