@@ -3,6 +3,7 @@ config), on free ports, fresh databases and a namespace of its own."""
 
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -42,7 +43,8 @@ class Stack:
         self.workdir = base.workdir if base else Path(tempfile.mkdtemp(prefix=f"e2e-{self.run_id}-"))
         self.env = (base.env if base else self._environment()) | overrides
         self.env_file = self.workdir / f"stack-{secrets.token_hex(2)}.env"
-        self.env_file.write_text("".join(f"{key}={value}\n" for key, value in self.env.items()))
+        # Quoted as a shell would: honcho parses env files that way.
+        self.env_file.write_text("".join(f"{key}={shlex.quote(value)}\n" for key, value in self.env.items()))
         self.gateway = f"http://127.0.0.1:{self.env['GATEWAY_PORT']}"
         self.processes: list[subprocess.Popen[bytes]] = []
         self._owns_workdir = base is None
