@@ -1,26 +1,12 @@
 """One running stack for the whole e2e session, driven only through the gateway."""
 
-import asyncio
 import random
 from collections.abc import Iterator
 
-import asyncpg
 import httpx
 import pytest
 
-from service_kit.testing import POSTGRES_URL, delete_namespace
-
 from .stack import Stack
-
-
-async def _drop_databases(stack: Stack) -> None:
-    admin = await asyncpg.connect(f"{POSTGRES_URL}/postgres")
-    try:
-        for key, url in stack.env.items():
-            if key.endswith("_DATABASE_URL"):
-                await admin.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 @pytest.fixture(scope="session")
@@ -41,9 +27,7 @@ def stack() -> Iterator[Stack]:
         )
         yield stack
     finally:
-        stack.close()
-        asyncio.run(_drop_databases(stack))
-        asyncio.run(delete_namespace(stack.env["NAMESPACE"], consumers=("listings", "requests", "chat")))
+        stack.destroy()
 
 
 @pytest.fixture

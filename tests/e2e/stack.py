@@ -1,6 +1,7 @@
 """Runs the local stack exactly as `make run` does (honcho + Procfile + the gateway
 config), on free ports, fresh databases and a namespace of its own."""
 
+import asyncio
 import os
 import secrets
 import shlex
@@ -13,11 +14,17 @@ import tempfile
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 from dotenv import dotenv_values
 
+from service_kit.testing import POSTGRES_URL, delete_namespace
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.prefix) / "bin"
+
+# Services with a queue of their own, removed with the run.
+CONSUMERS = ("listings", "requests", "chat")
 
 # Which base URL each upstream variable is built from (variables holding ports).
 UPSTREAMS = {
@@ -39,9 +46,9 @@ def free_port() -> int:
 
 class Stack:
     def __init__(self, base: "Stack | None" = None, **overrides: str) -> None:
-        self.run_id = base.run_id if base else secrets.token_hex(4)
-        self.workdir = base.workdir if base else Path(tempfile.mkdtemp(prefix=f"e2e-{self.run_id}-"))
-        self.env = (base.env if base else self._environment()) | overrides
+        self.run_id: str = base.run_id if base else secrets.token_hex(4)
+        self.workdir: Path = base.workdir if base else Path(tempfile.mkdtemp(prefix=f"e2e-{self.run_id}-"))
+        self.env: dict[str, str] = (base.env if base else self._environment()) | overrides
         self.env_file = self.workdir / f"stack-{secrets.token_hex(2)}.env"
         # Quoted as a shell would: honcho parses env files that way.
         self.env_file.write_text("".join(f"{key}={shlex.quote(value)}\n" for key, value in self.env.items()))
@@ -138,3 +145,18 @@ class Stack:
             self.stop(honcho)
         if self._owns_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def destroy(self) -> None:
+        """Stops everything and removes the run's databases, queues and Redis keys."""
+        self.close()
+        asyncio.run(self._drop_databases())
+        asyncio.run(delete_namespace(self.env["NAMESPACE"], consumers=CONSUMERS))
+
+    async def _drop_databases(self) -> None:
+        admin = await asyncpg.connect(f"{POSTGRES_URL}/postgres")
+        try:
+            for key, url in self.env.items():
+                if key.endswith("_DATABASE_URL"):
+                    await admin.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
+        finally:
+            await admin.close()
