@@ -10,6 +10,7 @@ import aio_pika
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from auth_service.main import create_app
@@ -91,3 +92,15 @@ async def test_no_event_is_lost_while_rabbitmq_is_down(
     registered = {event["data"]["phone"] for event in events if event["type"] == "user.registered"}
     assert set(phones) <= registered
     assert len({event["event_id"] for event in events}) == len(events)
+
+
+async def test_the_request_id_follows_the_request_into_its_events(
+    client: httpx.AsyncClient, app: FastAPI, phone: str
+) -> None:
+    body = {"phone": phone, "first_name": "A", "last_name": "B", "role": "user"}
+    response = await client.post("/users/register", json=body, headers={"X-Request-Id": "req-e2e-0001"})
+    assert response.headers["x-request-id"] == "req-e2e-0001"
+    async with app.state.container.runtime.database.sessions() as session:
+        envelopes = (await session.scalars(select(outbox.c.envelope))).all()
+    registered = [e for e in envelopes if e["type"] == "user.registered" and e["data"]["phone"] == phone]
+    assert [e["request_id"] for e in registered] == ["req-e2e-0001"]
