@@ -1,1 +1,212 @@
-"""Request and response bodies of the listings API."""
+"""Request and response bodies of the listings API (field names follow seed #9)."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from service_kit.vocabulary import vocabulary
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+    SOLD = "sold"
+
+
+class Sort(StrEnum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    PRICE_ASC = "price_asc"
+    PRICE_DESC = "price_desc"
+    AREA_ASC = "area_asc"
+    AREA_DESC = "area_desc"
+
+
+_DEAL_FORMAT = vocabulary("deal_format")
+_TYPE = vocabulary("type")
+_SUBTYPE = vocabulary("subtype")
+_CONDITION = vocabulary("condition")
+_PURPOSE = vocabulary("purpose")
+_CURRENCY = vocabulary("currency")
+_COMMISSION_TYPE = vocabulary("commission_type")
+
+# Canonical codes; the seed's English codes and Russian phrases are accepted too.
+DealFormat = Annotated[str, _DEAL_FORMAT.validator(), Field(description=f"One of {_DEAL_FORMAT.allowed()}")]
+PropertyType = Annotated[str, _TYPE.validator(), Field(description=f"One of {_TYPE.allowed()}")]
+Subtype = Annotated[str, _SUBTYPE.validator(), Field(description=f"One of {_SUBTYPE.allowed()}")]
+Condition = Annotated[str, _CONDITION.validator(), Field(description=f"One of {_CONDITION.allowed()}")]
+Purpose = Annotated[str, _PURPOSE.validator(), Field(description=f"One of {_PURPOSE.allowed()}")]
+Currency = Annotated[str, _CURRENCY.validator(), Field(description=f"One of {_CURRENCY.allowed()}")]
+CommissionType = Annotated[str, _COMMISSION_TYPE.validator(), Field(description=f"One of {_COMMISSION_TYPE.allowed()}")]
+
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=20_000)]
+CommaList = Annotated[
+    str, StringConstraints(max_length=5_000), Field(description="Comma-separated, e.g. 'kitchen,balcony'")
+]
+Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_000, pattern=r"^https?://\S+$")]
+Count = Annotated[int, Field(ge=0, le=100_000)]
+Area = Annotated[float, Field(gt=0, le=100_000_000)]
+Price = Annotated[float, Field(gt=0, le=1e15)]
+
+
+class ListingFields(BaseModel):
+    """Every text and number field of seed #9; all optional so PUT/PATCH can reuse it."""
+
+    deal_format: DealFormat | None = None
+    type: PropertyType | None = None
+    subtype: Subtype | None = None
+    condition: Condition | None = None
+    entry_year: int | None = Field(default=None, description="Year of completion")
+    entry_quarter: int | None = Field(default=None, ge=1, le=4)
+    purpose: Purpose | None = None
+    location: Address | None = None
+    city: Place | None = Field(default=None, description="Defaults to the last comma-separated part of location")
+    district: Place | None = None
+    price: Price | None = None
+    currency: Currency | None = None
+    title: Line | None = None
+    description: LongText | None = None
+    floor: int | None = Field(default=None, ge=-10, le=1000)
+    total_area: Area | None = None
+    living_area: Area | None = None
+    ceiling_height: float | None = Field(default=None, gt=0, le=100)
+    rooms: Count | None = Field(default=None, description="0 means a studio")
+    bedrooms: Count | None = None
+    bathrooms: Count | None = None
+    features: CommaList | None = None
+    equipment: CommaList | None = None
+    building_floors: int | None = Field(default=None, ge=1, le=1000)
+    building_living_area: Area | None = None
+    apartments: Count | None = None
+    lifts_per_entrance: Count | None = None
+    building_features: CommaList | None = None
+    building_name: Line | None = None
+    developer: Line | None = None
+    materials: Line | None = None
+    territory_area: Area | None = None
+    territory_features: CommaList | None = None
+    nearby_places: CommaList | None = None
+    views: CommaList | None = None
+    video_title: Line | None = None
+    video_url: Url | None = None
+    services: CommaList | None = None
+    commission_amount: float | None = Field(default=None, ge=0, le=1e15)
+    commission_type: CommissionType | None = None
+    documents: CommaList | None = None
+
+
+class ListingCreate(ListingFields):
+    deal_format: DealFormat
+    type: PropertyType
+    location: Address
+    price: Price
+    currency: Currency
+    title: Line
+
+
+class ListingUpdate(ListingFields):
+    """Fields sent are changed, the others kept."""
+
+    status: Status | None = None
+
+
+class PropertyOut(BaseModel):
+    id: int
+    owner_id: int
+    status: Status
+    deal_format: str
+    type: str
+    subtype: str | None
+    condition: str | None
+    entry_year: int | None
+    entry_quarter: int | None
+    purpose: str | None
+    location: str
+    city: str
+    district: str | None
+    price: float
+    currency: str
+    price_rub: float = Field(description="price converted with the service's rate table")
+    title: str
+    description: str | None
+    floor: int | None
+    total_area: float | None
+    living_area: float | None
+    ceiling_height: float | None
+    rooms: int | None
+    bedrooms: int | None
+    bathrooms: int | None
+    features: list[str]
+    equipment: list[str]
+    building_floors: int | None
+    building_living_area: float | None
+    apartments: int | None
+    lifts_per_entrance: int | None
+    building_features: list[str]
+    building_name: str | None
+    developer: str | None
+    materials: str | None
+    territory_area: float | None
+    territory_features: list[str]
+    nearby_places: list[str]
+    views: list[str]
+    video_title: str | None
+    video_url: str | None
+    services: list[str]
+    commission_amount: float | None
+    commission_type: str | None
+    documents: list[str]
+    images: list[str] = Field(description="Image URLs in the owner's order")
+    cover_image_url: str | None = Field(description="The first image")
+    layout_url: str | None
+    building_layout_url: str | None
+    territory_layout_url: str | None
+    document_file_urls: list[str] = Field(description="Document URLs; shown to the owner only")
+    created_at: datetime
+    updated_at: datetime
+
+
+class OwnerOut(BaseModel):
+    id: int
+    first_name: str | None
+    last_name: str | None
+    role: str | None
+    phone: str | None = Field(description="Only for signed-in callers")
+
+
+class PropertyCard(PropertyOut):
+    owner: OwnerOut
+
+
+class PropertyPage(BaseModel):
+    items: list[PropertyOut]
+    total: int
+
+
+class Message(BaseModel):
+    message: str
+
+
+class SearchQuery(BaseModel):
+    """Filters of GET /properties; only active listings are searched."""
+
+    deal_format: DealFormat | None = None
+    type: PropertyType | None = None
+    subtype: Subtype | None = None
+    city: Place | None = Field(default=None, description="Case-insensitive")
+    district: Place | None = Field(default=None, description="Case-insensitive")
+    price_min: float | None = Field(default=None, ge=0, description="In `currency`, converted to RUB")
+    price_max: float | None = Field(default=None, ge=0, description="In `currency`, converted to RUB")
+    currency: Currency = Field(default="RUB", description="Currency of price_min and price_max")
+    area_min: float | None = Field(default=None, ge=0, description="Total area, m²")
+    area_max: float | None = Field(default=None, ge=0, description="Total area, m²")
+    rooms: Count | None = Field(default=None, description="0 means a studio")
+    features: CommaList | None = Field(default=None, description="Listings having all of these")
+    sort: Sort = Sort.NEWEST
+    skip: int = Field(default=0, ge=0, le=1_000_000)
+    limit: int = Field(default=20, ge=1, description="Capped at the configured maximum (100)")

@@ -1,0 +1,212 @@
+"""Seed endpoints 9-10 under /properties, plus the public card, search, edit and delete."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
+
+from listings_service.api.deps import Container, CurrentUser, Seller, Session
+from listings_service.domain.media import ListingFiles, read_listing_files
+from listings_service.models import Owner, Property
+from listings_service.schemas import (
+    ListingCreate,
+    ListingUpdate,
+    Message,
+    OwnerOut,
+    PropertyCard,
+    PropertyOut,
+    PropertyPage,
+    SearchQuery,
+    Status,
+)
+from service_kit.security import Principal, optional_principal
+from service_kit.uploads import MediaStore
+
+router = APIRouter(prefix="/properties", tags=["properties"])
+
+Images = Annotated[
+    list[UploadFile] | None, File(description="JPEG, PNG or WebP, in display order; the first is the cover")
+]
+Picture = Annotated[UploadFile | None, File(description="JPEG, PNG or WebP")]
+Pdf = Annotated[UploadFile | None, File(description="PDF")]
+Viewer = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def property_out(listing: Property, media: MediaStore, *, owner_view: bool) -> PropertyOut:
+    """Documents (title deeds and the like) are listed for the owner only."""
+    documents = [listing.document_file1, listing.document_file2, listing.document_file3]
+    return PropertyOut.model_validate(
+        {
+            **{column: getattr(listing, column) for column in PropertyOut.model_fields if hasattr(Property, column)},
+            "price": float(listing.price),
+            "price_rub": float(listing.price_rub),
+            "images": [media.url(name) for name in listing.images],
+            "cover_image_url": media.url(listing.images[0] if listing.images else None),
+            "layout_url": media.url(listing.layout),
+            "building_layout_url": media.url(listing.building_layout),
+            "territory_layout_url": media.url(listing.territory_layout),
+            "document_file_urls": [media.url(name) for name in documents if name] if owner_view else [],
+        }
+    )
+
+
+async def _files(
+    container: Container,
+    images: list[UploadFile] | None,
+    layout: UploadFile | None,
+    building_layout: UploadFile | None,
+    territory_layout: UploadFile | None,
+    document_file1: UploadFile | None,
+    document_file2: UploadFile | None,
+    document_file3: UploadFile | None,
+) -> ListingFiles:
+    return await read_listing_files(
+        container.upload_limits,
+        images,
+        {
+            "layout": layout,
+            "building_layout": building_layout,
+            "territory_layout": territory_layout,
+            "document_file1": document_file1,
+            "document_file2": document_file2,
+            "document_file3": document_file3,
+        },
+    )
+
+
+@router.post("/create", status_code=status.HTTP_201_CREATED)
+async def create(
+    form: Annotated[ListingCreate, Form()],
+    seller: Seller,
+    session: Session,
+    container: Container,
+    images: Images = None,
+    layout: Picture = None,
+    building_layout: Picture = None,
+    territory_layout: Picture = None,
+    document_file1: Pdf = None,
+    document_file2: Pdf = None,
+    document_file3: Pdf = None,
+) -> PropertyOut:
+    """Seed #9: realtors, agencies and developers publish a listing (multipart)."""
+    files = await _files(
+        container, images, layout, building_layout, territory_layout, document_file1, document_file2, document_file3
+    )
+    listing = await container.listings.create(session, seller, form.model_dump(exclude_none=True), files)
+    return property_out(listing, container.media, owner_view=True)
+
+
+@router.get("/my_properties")
+async def my_properties(
+    seller: Seller,
+    session: Session,
+    container: Container,
+    skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, description="Capped at the configured maximum (100)")] = 20,
+) -> list[PropertyOut]:
+    """Seed #10: the caller's listings of every status, newest first."""
+    capped = min(limit, container.settings.page_max_limit)
+    page = await container.listings.of_owner(session, seller.user_id, skip, capped)
+    return [property_out(listing, container.media, owner_view=True) for listing in page.items]
+
+
+@router.get("")
+async def search(filters: Annotated[SearchQuery, Query()], session: Session, container: Container) -> PropertyPage:
+    """Public search of active listings; prices are compared in RUB whatever their currency."""
+    capped = min(filters.limit, container.settings.page_max_limit)
+    page = await container.listings.search(session, filters, capped)
+    return PropertyPage(
+        items=[property_out(listing, container.media, owner_view=False) for listing in page.items], total=page.total
+    )
+
+
+@router.get("/{property_id}")
+async def card(property_id: int, viewer: Viewer, session: Session, container: Container) -> PropertyCard:
+    """Public card; the owner's phone is shown to signed-in callers only."""
+    listing, owner = await container.listings.card(session, property_id, viewer)
+    owner_view = viewer is not None and viewer.user_id == listing.owner_id
+    return PropertyCard(
+        **property_out(listing, container.media, owner_view=owner_view).model_dump(),
+        owner=_owner_out(listing.owner_id, owner, show_phone=viewer is not None),
+    )
+
+
+def _owner_out(owner_id: int, owner: Owner | None, *, show_phone: bool) -> OwnerOut:
+    if owner is None:  # auth's event has not arrived yet, or the account is gone
+        return OwnerOut(id=owner_id, first_name=None, last_name=None, role=None, phone=None)
+    return OwnerOut(
+        id=owner_id,
+        first_name=owner.first_name,
+        last_name=owner.last_name,
+        role=owner.role,
+        phone=owner.phone if show_phone else None,
+    )
+
+
+async def _edit(
+    property_id: int,
+    form: ListingUpdate,
+    caller: Principal,
+    session: Session,
+    container: Container,
+    files: ListingFiles,
+) -> PropertyOut:
+    changes = form.model_dump(exclude_none=True)
+    if "status" in changes:
+        changes["status"] = Status(changes["status"]).value
+    listing = await container.listings.update(session, caller, property_id, changes, files)
+    return property_out(listing, container.media, owner_view=True)
+
+
+_EDIT_DOC = (
+    "The owner changes the fields sent (multipart or urlencoded form), `status` included; the others stay. "
+    "`images` sent replace all images; a layout or document sent replaces that one file."
+)
+
+
+@router.patch("/{property_id}", description=_EDIT_DOC)
+async def patch_property(
+    property_id: int,
+    form: Annotated[ListingUpdate, Form()],
+    caller: CurrentUser,
+    session: Session,
+    container: Container,
+    images: Images = None,
+    layout: Picture = None,
+    building_layout: Picture = None,
+    territory_layout: Picture = None,
+    document_file1: Pdf = None,
+    document_file2: Pdf = None,
+    document_file3: Pdf = None,
+) -> PropertyOut:
+    files = await _files(
+        container, images, layout, building_layout, territory_layout, document_file1, document_file2, document_file3
+    )
+    return await _edit(property_id, form, caller, session, container, files)
+
+
+@router.put("/{property_id}", description=_EDIT_DOC + " Same as PATCH.")
+async def put_property(
+    property_id: int,
+    form: Annotated[ListingUpdate, Form()],
+    caller: CurrentUser,
+    session: Session,
+    container: Container,
+    images: Images = None,
+    layout: Picture = None,
+    building_layout: Picture = None,
+    territory_layout: Picture = None,
+    document_file1: Pdf = None,
+    document_file2: Pdf = None,
+    document_file3: Pdf = None,
+) -> PropertyOut:
+    files = await _files(
+        container, images, layout, building_layout, territory_layout, document_file1, document_file2, document_file3
+    )
+    return await _edit(property_id, form, caller, session, container, files)
+
+
+@router.delete("/{property_id}")
+async def delete_property(property_id: int, caller: CurrentUser, session: Session, container: Container) -> Message:
+    """The owner removes the listing for good; `property.deleted` tells the other services."""
+    await container.listings.delete(session, caller, property_id)
+    return Message(message="Property deleted successfully")

@@ -1,0 +1,1 @@
+"""Listing use cases, independent of HTTP."""

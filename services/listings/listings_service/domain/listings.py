@@ -1,0 +1,271 @@
+"""Listing use cases: create, edit, delete, read, search, and archiving a deleted owner's listings.
+
+Each change and its event are committed together (outbox). Files are written
+before the commit and removed again if anything fails, so no request leaves a
+half-created listing or orphan files; replaced files are removed after the commit.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from listings_service.domain.media import DOCUMENT_FIELDS, LAYOUT_FIELDS, ListingFiles
+from listings_service.events.published import property_data, property_deleted
+from listings_service.models import Owner, Property
+from listings_service.schemas import SearchQuery, Sort, Status
+from service_kit.events.outbox import Outbox
+from service_kit.security import Principal
+from service_kit.uploads import MediaStore
+
+LIST_FIELDS = (
+    "features",
+    "equipment",
+    "building_features",
+    "territory_features",
+    "nearby_places",
+    "views",
+    "services",
+    "documents",
+)
+MAX_LIST_ITEMS = 100
+MAX_LIST_ITEM_CHARS = 200
+OLDEST_YEAR = 1700
+YEARS_AHEAD = 20
+
+
+class PropertyNotFound(Exception):
+    pass
+
+
+class NotOwner(Exception):
+    pass
+
+
+class InvalidListing(ValueError):
+    """A rule of SPEC section 5 is broken; ``field`` names the field to fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Page:
+    items: Sequence[Property]
+    total: int
+
+
+def split_list(field: str, raw: str) -> list[str]:
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    if len(items) > MAX_LIST_ITEMS:
+        raise InvalidListing(field, f"{field}: at most {MAX_LIST_ITEMS} items")
+    if any(len(item) > MAX_LIST_ITEM_CHARS for item in items):
+        raise InvalidListing(field, f"{field}: each item must be at most {MAX_LIST_ITEM_CHARS} characters")
+    return items
+
+
+def city_of(location: str) -> str:
+    """The last comma-separated part of an address ('123 Main St, Anytown' -> 'Anytown')."""
+    city = location.rsplit(",", 1)[-1].strip()
+    if not city:
+        raise InvalidListing("city", "city: give `city` or end `location` with the city after a comma")
+    return city
+
+
+def check_rules(listing: Property) -> None:
+    """Cross-field rules, checked on the listing as it will be stored (so edits are checked too)."""
+    if listing.entry_year is not None and not (
+        OLDEST_YEAR <= listing.entry_year <= datetime.now(UTC).year + YEARS_AHEAD
+    ):
+        raise InvalidListing(
+            "entry_year", f"entry_year must be between {OLDEST_YEAR} and {datetime.now(UTC).year + YEARS_AHEAD}"
+        )
+    if listing.floor is not None and listing.building_floors is not None and listing.floor > listing.building_floors:
+        raise InvalidListing("floor", f"floor {listing.floor} is above building_floors {listing.building_floors}")
+    if listing.living_area is not None and listing.total_area is not None and listing.living_area > listing.total_area:
+        raise InvalidListing(
+            "living_area", f"living_area {listing.living_area} is larger than total_area {listing.total_area}"
+        )
+
+
+class Listings:
+    def __init__(self, *, outbox: Outbox, media: MediaStore, rates: Mapping[str, float]) -> None:
+        self._outbox = outbox
+        self._media = media
+        self._rates = {code: Decimal(str(rate)) for code, rate in rates.items()}
+
+    def to_rub(self, amount: float | Decimal, currency: str) -> Decimal:
+        return (Decimal(str(amount)) * self._rates[currency]).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+    async def create(
+        self, session: AsyncSession, owner: Principal, fields: Mapping[str, Any], files: ListingFiles
+    ) -> Property:
+        listing = Property(owner_id=owner.user_id, status=Status.ACTIVE.value)
+        for name in (*LIST_FIELDS, "images"):
+            setattr(listing, name, [])
+        self._apply(listing, fields)
+        await self._store(session, listing, files, "property.created")
+        return listing
+
+    async def update(
+        self,
+        session: AsyncSession,
+        caller: Principal,
+        property_id: int,
+        changes: Mapping[str, Any],
+        files: ListingFiles,
+    ) -> Property:
+        listing = await self._own(session, caller, property_id)
+        self._apply(listing, changes)
+        replaced = await self._store(session, listing, files, "property.updated")
+        for name in replaced:
+            self._media.delete(name)
+        return listing
+
+    async def delete(self, session: AsyncSession, caller: Principal, property_id: int) -> None:
+        """Removes the row for good (the event tells the others); its files go after the commit."""
+        listing = await self._own(session, caller, property_id)
+        names = self._file_names(listing)
+        await session.execute(delete(Property).where(Property.id == listing.id))
+        await self._outbox.add(session, "property.deleted", property_deleted(listing))
+        await session.commit()
+        for name in names:
+            self._media.delete(name)
+
+    async def card(
+        self, session: AsyncSession, property_id: int, viewer: Principal | None
+    ) -> tuple[Property, Owner | None]:
+        """An archived listing is withdrawn: only its owner still sees it. Sold ones stay public."""
+        listing = await session.get(Property, property_id)
+        if listing is None or (
+            listing.status == Status.ARCHIVED and (viewer is None or viewer.user_id != listing.owner_id)
+        ):
+            raise PropertyNotFound
+        return listing, await session.get(Owner, listing.owner_id)
+
+    async def of_owner(self, session: AsyncSession, owner_id: int, skip: int, limit: int) -> Page:
+        query = select(Property).where(Property.owner_id == owner_id)
+        ordered = query.order_by(Property.created_at.desc(), Property.id.desc())
+        return await self._page(session, query, ordered, skip, limit)
+
+    async def search(self, session: AsyncSession, filters: SearchQuery, limit: int) -> Page:
+        query = select(Property).where(*self._conditions(filters))
+        ordered = query.order_by(*_ORDER[filters.sort], Property.id.desc())
+        return await self._page(session, query, ordered, filters.skip, limit)
+
+    async def archive_owner(self, session: AsyncSession, user_id: int) -> int:
+        """The owner's account is gone: their active and sold listings leave the market.
+
+        Runs inside the consumer's transaction; listings already archived are
+        left alone, so a repeated event changes and publishes nothing.
+        """
+        archived = await session.scalars(
+            update(Property)
+            .where(Property.owner_id == user_id, Property.status != Status.ARCHIVED)
+            .values(status=Status.ARCHIVED.value, updated_at=func.now())
+            .returning(Property)
+            .execution_options(synchronize_session=False)
+        )
+        count = 0
+        for listing in archived.all():
+            await self._outbox.add(session, "property.updated", property_data(listing, self._media))
+            count += 1
+        return count
+
+    def _apply(self, listing: Property, changes: Mapping[str, Any]) -> None:
+        for name, value in changes.items():
+            setattr(listing, name, split_list(name, value) if name in LIST_FIELDS else value)
+        if "price" in changes:
+            listing.price = Decimal(str(changes["price"]))
+        if "location" in changes and "city" not in changes:
+            listing.city = city_of(listing.location)
+        listing.price_rub = self.to_rub(listing.price, listing.currency)
+        check_rules(listing)
+
+    async def _store(self, session: AsyncSession, listing: Property, files: ListingFiles, event: str) -> list[str]:
+        """Saves the files, commits the listing with its event; returns the names the files replaced."""
+        stored: list[str] = []
+        replaced: list[str] = []
+        try:
+            if files.images is not None:
+                replaced += listing.images or []
+                stored += [self._media.save(image) for image in files.images]
+                listing.images = list(stored)
+            for name, file in files.singles.items():
+                previous = getattr(listing, name)
+                if previous:
+                    replaced.append(previous)
+                stored.append(self._media.save(file))
+                setattr(listing, name, stored[-1])
+            listing.updated_at = datetime.now(UTC)
+            session.add(listing)
+            await session.flush()
+            await session.refresh(listing)
+            await self._outbox.add(session, event, property_data(listing, self._media))
+            await session.commit()
+        except BaseException:
+            for name in stored:
+                self._media.delete(name)
+            raise
+        return replaced
+
+    async def _own(self, session: AsyncSession, caller: Principal, property_id: int) -> Property:
+        # Locked so concurrent edits of one listing apply one after the other.
+        listing = await session.scalar(select(Property).where(Property.id == property_id).with_for_update())
+        if listing is None:
+            raise PropertyNotFound
+        if listing.owner_id != caller.user_id:
+            raise NotOwner
+        return listing
+
+    @staticmethod
+    def _file_names(listing: Property) -> list[str]:
+        singles = [getattr(listing, name) for name in (*LAYOUT_FIELDS, *DOCUMENT_FIELDS)]
+        return [*(listing.images or []), *(name for name in singles if name)]
+
+    def _conditions(self, filters: SearchQuery) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = [Property.status == Status.ACTIVE.value]
+        for name in ("deal_format", "type", "subtype"):
+            value = getattr(filters, name)
+            if value is not None:
+                conditions.append(getattr(Property, name) == value)
+        if filters.city is not None:
+            conditions.append(func.lower(Property.city) == filters.city.lower())
+        if filters.district is not None:
+            conditions.append(func.lower(Property.district) == filters.district.lower())
+        if filters.price_min is not None:
+            conditions.append(Property.price_rub >= self.to_rub(filters.price_min, filters.currency))
+        if filters.price_max is not None:
+            conditions.append(Property.price_rub <= self.to_rub(filters.price_max, filters.currency))
+        if filters.area_min is not None:
+            conditions.append(Property.total_area >= filters.area_min)
+        if filters.area_max is not None:
+            conditions.append(Property.total_area <= filters.area_max)
+        if filters.rooms is not None:
+            conditions.append(Property.rooms == filters.rooms)
+        if filters.features:
+            conditions.append(Property.features.contains(split_list("features", filters.features)))
+        return conditions
+
+    @staticmethod
+    async def _page(
+        session: AsyncSession, query: Select[Property], ordered: Select[Property], skip: int, limit: int
+    ) -> Page:
+        total = await session.scalar(select(func.count()).select_from(query.subquery()))
+        items = (await session.scalars(ordered.offset(skip).limit(limit))).all()
+        return Page(items=items, total=total or 0)
+
+
+_ORDER: dict[Sort, tuple[Any, ...]] = {
+    Sort.NEWEST: (Property.created_at.desc(),),
+    Sort.OLDEST: (Property.created_at.asc(),),
+    Sort.PRICE_ASC: (Property.price_rub.asc(),),
+    Sort.PRICE_DESC: (Property.price_rub.desc(),),
+    Sort.AREA_ASC: (Property.total_area.asc().nulls_last(),),
+    Sort.AREA_DESC: (Property.total_area.desc().nulls_last(),),
+}

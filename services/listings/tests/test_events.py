@@ -1,0 +1,133 @@
+"""The events listings consumes: owner profiles, and archiving a deleted owner's listings once."""
+
+import asyncio
+import time
+from typing import Any, cast
+
+import aio_pika
+import httpx
+from aio_pika.abc import AbstractIncomingMessage
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from listings_service.models import outbox, processed_events
+from service_kit.events.envelope import EventEnvelope
+from service_kit.events.topology import Topology
+from service_kit.testing import RABBITMQ_URL, TokenFactory, envelope, validate_event
+
+from .conftest import SEED_FIELDS
+
+
+class Delivery:
+    """A message as RabbitMQ hands it to the consumer, to redeliver one deterministically."""
+
+    def __init__(self, event: EventEnvelope) -> None:
+        self.body = event.model_dump_json().encode()
+        self.message_id = str(event.event_id)
+        self.outcome = ""
+
+    async def ack(self) -> None:
+        self.outcome = "ack"
+
+    async def nack(self, requeue: bool = True) -> None:
+        self.outcome = "nack"
+
+    async def reject(self, requeue: bool = False) -> None:
+        self.outcome = "reject"
+
+
+async def deliver(app: FastAPI, event: EventEnvelope) -> None:
+    delivery = Delivery(event)
+    await app.state.container.runtime.consumer.handle(cast(AbstractIncomingMessage, delivery))
+    assert delivery.outcome == "ack"
+
+
+async def publish_to_rabbitmq(namespace: str, event: EventEnvelope) -> None:
+    connection = await aio_pika.connect(RABBITMQ_URL)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await Topology(namespace).declare_exchange(channel)
+        message = aio_pika.Message(event.model_dump_json().encode(), delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+        await exchange.publish(message, routing_key=event.type)
+
+
+async def wait_processed(app: FastAPI, event: EventEnvelope, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        async with app.state.container.runtime.database.sessions() as session:
+            if await session.scalar(
+                select(processed_events.c.event_id).where(processed_events.c.event_id == event.event_id)
+            ):
+                return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{event.type} was not consumed within {timeout} s")
+
+
+async def updated_events(app: FastAPI, property_ids: set[int]) -> list[dict[str, Any]]:
+    async with app.state.container.runtime.database.sessions() as session:
+        rows = (await session.scalars(select(outbox.c.envelope).order_by(outbox.c.id))).all()
+    return [row for row in rows if row["type"] == "property.updated" and row["data"]["property_id"] in property_ids]
+
+
+async def wait_consumer(app: FastAPI) -> None:
+    deadline = time.monotonic() + 10
+    while not app.state.container.runtime.consumer.connected and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)  # the queue binding follows the connection
+
+
+async def test_a_deleted_owners_listings_are_archived_once(
+    client: httpx.AsyncClient, tokens: TokenFactory, app: FastAPI, namespace: str
+) -> None:
+    owner = 801
+    headers = tokens.headers(owner, "realtor")
+    created = [
+        (await client.post("/properties/create", data=SEED_FIELDS, headers=headers)).json()["id"] for _ in range(2)
+    ]
+    sold = created[1]
+    await client.patch(f"/properties/{sold}", data={"status": "sold"}, headers=headers)
+    bystander = await client.post("/properties/create", data=SEED_FIELDS, headers=tokens.headers(802, "realtor"))
+    edits_before = len(await updated_events(app, set(created)))
+
+    deleted = envelope("user.deleted", {"user_id": owner}, producer="auth")
+    await wait_consumer(app)
+    await publish_to_rabbitmq(namespace, deleted)
+    await wait_processed(app, deleted)
+    await deliver(app, deleted)  # the same event again
+    await deliver(app, envelope("user.deleted", {"user_id": owner}, producer="auth"))  # a second event
+
+    for property_id in created:
+        card = await client.get(f"/properties/{property_id}")
+        assert card.status_code == 404  # archived listings leave the public site
+    mine = await client.get("/properties/my_properties", headers=tokens.headers(owner, "realtor"))
+    assert mine.status_code == 401  # the owner's tokens are refused here too
+    events = (await updated_events(app, set(created)))[edits_before:]
+    assert sorted(event["data"]["property_id"] for event in events) == sorted(created)
+    for event in events:
+        validate_event(event)
+        assert event["data"]["status"] == "archived"
+    assert (await client.get(f"/properties/{bystander.json()['id']}")).json()["status"] == "active"
+
+
+async def test_owner_profiles_follow_user_events(client: httpx.AsyncClient, tokens: TokenFactory, app: FastAPI) -> None:
+    owner = 901
+    profile = {
+        "user_id": owner,
+        "phone": "+79250000901",
+        "first_name": "Иван",
+        "last_name": "Иванов",
+        "role": "realtor",
+        "is_active": True,
+    }
+    registered = envelope("user.registered", profile, producer="auth")
+    renamed = envelope("user.updated", profile | {"first_name": "Пётр"}, producer="auth")
+    validate_event(registered.model_dump(mode="json"))
+    await deliver(app, renamed)
+    await deliver(app, registered)  # late and older: must not undo the rename
+
+    created = await client.post("/properties/create", data=SEED_FIELDS, headers=tokens.headers(owner, "realtor"))
+    card = (await client.get(f"/properties/{created.json()['id']}", headers=tokens.headers(1, "user"))).json()
+    assert card["owner"]["first_name"] == "Пётр" and card["owner"]["phone"] == "+79250000901"
+
+    await deliver(app, envelope("user.deleted", {"user_id": owner}, producer="auth"))
+    assert (await client.get(f"/properties/{created.json()['id']}")).status_code == 404

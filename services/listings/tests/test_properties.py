@@ -1,0 +1,234 @@
+"""Creating, reading, editing and deleting listings through the API, on the real database."""
+
+import io
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from PIL import Image
+from sqlalchemy import func, select
+
+from listings_service.domain.owners import remember_owner
+from listings_service.models import Property, outbox
+from listings_service.settings import ListingsSettings
+from service_kit.testing import TokenFactory, envelope, validate_event
+
+from .conftest import PDF, SEED_FIELDS, FileParts, image_bytes, seed_files
+
+REALTOR = 101
+
+
+async def create(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    fields: dict[str, str] | None = None,
+    files: FileParts | None = None,
+) -> httpx.Response:
+    return await client.post(
+        "/properties/create",
+        data=fields or SEED_FIELDS,
+        files=seed_files() if files is None else files,
+        headers=headers,
+    )
+
+
+async def rows_of(app: FastAPI, owner_id: int) -> int:
+    async with app.state.container.runtime.database.sessions() as session:
+        count = await session.scalar(select(func.count()).select_from(Property).where(Property.owner_id == owner_id))
+    return count or 0
+
+
+def stored_files(settings: ListingsSettings) -> list[Path]:
+    return list(settings.media_dir.glob("*")) if settings.media_dir.exists() else []
+
+
+async def test_the_seed_example_creates_a_property(client: httpx.AsyncClient, tokens: TokenFactory) -> None:
+    headers = tokens.headers(REALTOR, "realtor")
+    response = await create(client, headers)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert isinstance(created["id"], int)
+    assert created["owner_id"] == REALTOR
+    assert created["status"] == "active"
+    assert (created["deal_format"], created["type"], created["subtype"]) == ("sale", "apartment", "studio")
+    assert (created["entry_year"], created["entry_quarter"], created["purpose"]) == (2024, 2, "residence")
+    assert (created["price"], created["currency"], created["price_rub"]) == (150000, "USD", 13_500_000)
+    assert created["city"] == "Anytown"
+    assert created["features"] == ["kitchen", "balcony"]
+    assert created["views"] == ["sea view", "city view"]
+    assert created["services"] == ["remote deal", "crypto payment"]
+    assert created["documents"] == ["title deed", "purchase contract"]
+    assert created["commission_type"] == "percent"
+    assert (created["floor"], created["building_floors"], created["total_area"]) == (3, 10, 45.5)
+    assert len(created["images"]) == 2 and created["cover_image_url"] == created["images"][0]
+    assert created["images"][0].endswith(".jpg") and created["images"][1].endswith(".png")
+    assert all(created[f"{name}_url"] for name in ("layout", "building_layout", "territory_layout"))
+    assert len(created["document_file_urls"]) == 3
+
+    mine = await client.get("/properties/my_properties/", headers=headers)
+    assert mine.status_code == 200
+    assert mine.json()[0] == created
+
+    photo = await client.get(created["cover_image_url"])
+    assert photo.status_code == 200
+    assert photo.headers["content-type"] == "image/jpeg"
+    assert "immutable" in photo.headers["cache-control"]
+    with Image.open(io.BytesIO(photo.content)) as served:
+        assert not served.getexif()
+    document = await client.get(created["document_file_urls"][0])
+    assert document.content == PDF and document.headers["content-type"] == "application/pdf"
+
+
+async def test_russian_phrases_are_stored_as_codes(client: httpx.AsyncClient, tokens: TokenFactory) -> None:
+    fields = SEED_FIELDS | {"type": "Квартира", "currency": "рубли", "commission_type": "фиксированная"}
+    response = await create(client, tokens.headers(REALTOR, "agency"), fields, files=[])
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["type"], body["currency"], body["commission_type"]) == ("apartment", "RUB", "fixed")
+    assert body["price_rub"] == 150000 and body["images"] == [] and body["cover_image_url"] is None
+
+    unknown = await create(client, tokens.headers(REALTOR, "agency"), SEED_FIELDS | {"type": "castle"}, files=[])
+    assert unknown.status_code == 422
+    assert "apartment" in unknown.text and unknown.json()["detail"][0]["loc"] == ["body", "type"]
+
+
+async def test_only_sellers_create_and_list(client: httpx.AsyncClient, tokens: TokenFactory, app: FastAPI) -> None:
+    assert (await create(client, tokens.headers(555, "user"))).status_code == 403
+    assert (await create(client, {})).status_code == 401
+    assert (await client.get("/properties/my_properties", headers=tokens.headers(555, "user"))).status_code == 403
+    assert await rows_of(app, 555) == 0
+
+
+async def test_only_the_owner_edits_and_deletes(
+    client: httpx.AsyncClient, tokens: TokenFactory, settings: ListingsSettings
+) -> None:
+    owner = tokens.headers(201, "realtor")
+    created = (await create(client, owner)).json()
+    path = f"/properties/{created['id']}"
+    other = tokens.headers(202, "realtor")
+
+    assert (await client.patch(path, data={"price": "1"}, headers=other)).status_code == 403
+    assert (await client.put(path, data={"price": "1"}, headers=other)).status_code == 403
+    assert (await client.delete(path, headers=other)).status_code == 403
+    assert (await client.patch(path, data={"price": "1"})).status_code == 401
+    assert (await client.delete(path)).status_code == 401
+    assert (await client.delete("/properties/999999", headers=owner)).status_code == 404
+
+    edited = await client.patch(
+        path,
+        data={"price": "200000", "currency": "евро", "status": "sold", "features": "terrace"},
+        files=[("images", ("new.png", image_bytes("PNG"), "image/png"))],
+        headers=owner,
+    )
+    assert edited.status_code == 200, edited.text
+    body = edited.json()
+    assert (body["price"], body["currency"], body["price_rub"], body["status"]) == (200000, "EUR", 19_600_000, "sold")
+    assert body["features"] == ["terrace"] and body["title"] == created["title"] and len(body["images"]) == 1
+    assert (await client.get(created["images"][0])).status_code == 404  # replaced files are removed
+    assert (await client.put(path, data={"floor": "11"}, headers=owner)).status_code == 422
+
+    assert (await client.delete(path, headers=owner)).status_code == 200
+    assert (await client.get(path)).status_code == 404
+    assert stored_files(settings) == []
+
+
+async def test_card_shows_the_owner_and_the_phone_only_to_signed_in_callers(
+    client: httpx.AsyncClient, tokens: TokenFactory, app: FastAPI
+) -> None:
+    profile = {"user_id": 301, "phone": "+79250000301", "first_name": "Анна", "last_name": "Петрова", "role": "agency"}
+    async with app.state.container.runtime.database.sessions() as session, session.begin():
+        await remember_owner(session, profile, envelope("user.updated", profile).occurred_at)
+    created = (await create(client, tokens.headers(301, "agency"), files=[])).json()
+
+    anonymous = (await client.get(f"/properties/{created['id']}")).json()
+    assert anonymous["owner"] == {
+        "id": 301,
+        "first_name": "Анна",
+        "last_name": "Петрова",
+        "role": "agency",
+        "phone": None,
+    }
+    assert anonymous["document_file_urls"] == []
+    signed_in = (await client.get(f"/properties/{created['id']}", headers=tokens.headers(9, "user"))).json()
+    assert signed_in["owner"]["phone"] == "+79250000301"
+    assert (await client.get("/properties/0")).status_code == 404
+    assert (await client.get("/properties/abc")).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("fields", "files", "status", "named"),
+    [
+        ({"price": "cheap"}, None, 422, "price"),
+        ({"rooms": "two"}, None, 422, "rooms"),
+        ({"price": "-5"}, None, 422, "price"),
+        ({"entry_quarter": "5"}, None, 422, "entry_quarter"),
+        ({"entry_year": "20245"}, None, 422, "entry_year"),
+        ({"floor": "11"}, None, 422, "floor"),
+        ({"living_area": "50"}, None, 422, "living_area"),
+        ({"bedrooms": "-1"}, None, 422, "bedrooms"),
+        ({"location": "Nowhere,"}, None, 422, "city"),
+        ({}, [("images", ("virus.jpg", b"MZ\x90\x00" + b"\x00" * 500, "image/jpeg"))], 422, "images[0]"),
+        (
+            {},
+            [("images", ("huge.jpg", b"\xff\xd8\xff" + b"\x00" * (11 * 1024 * 1024), "image/jpeg"))],
+            413,
+            "images[0]",
+        ),
+        ({}, [("images", (f"{n}.png", image_bytes("PNG", (2, 2)), "image/png")) for n in range(31)], 422, "images"),
+        ({}, [("document_file1", ("doc.pdf", image_bytes(), "application/pdf"))], 422, "document_file1"),
+        ({}, [("layout", ("plan.jpg", PDF, "image/jpeg"))], 422, "layout"),
+    ],
+)
+async def test_bad_input_is_refused_and_nothing_is_stored(
+    client: httpx.AsyncClient,
+    tokens: TokenFactory,
+    app: FastAPI,
+    settings: ListingsSettings,
+    fields: dict[str, str],
+    files: FileParts | None,
+    status: int,
+    named: str,
+) -> None:
+    owner = 400
+    response = await create(client, tokens.headers(owner, "developer"), SEED_FIELDS | fields, files)
+    assert response.status_code == status, response.text
+    assert named in response.text
+    assert await rows_of(app, owner) == 0
+    assert stored_files(settings) == []
+
+
+async def test_a_failure_after_the_files_are_saved_removes_them(
+    tokens: TokenFactory, app: FastAPI, settings: ListingsSettings, monkeypatch: Any
+) -> None:
+    async def broken(*_: Any) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(app.state.container.runtime.outbox, "add", broken)
+    # A client that sees the 500 a real caller would, instead of the exception.
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://listings") as plain:
+        response = await create(plain, tokens.headers(401, "realtor"))
+    assert response.status_code == 500
+    assert await rows_of(app, 401) == 0
+    assert stored_files(settings) == []
+
+
+async def test_changes_publish_events_matching_their_schemas(
+    client: httpx.AsyncClient, tokens: TokenFactory, app: FastAPI
+) -> None:
+    owner = tokens.headers(501, "realtor")
+    created = (await create(client, owner)).json()
+    await client.patch(f"/properties/{created['id']}", data={"status": "archived"}, headers=owner)
+    await client.delete(f"/properties/{created['id']}", headers=owner)
+
+    async with app.state.container.runtime.database.sessions() as session:
+        envelopes = (await session.scalars(select(outbox.c.envelope).order_by(outbox.c.id))).all()
+    mine = [event for event in envelopes if event["data"]["property_id"] == created["id"]]
+    assert [event["type"] for event in mine] == ["property.created", "property.updated", "property.deleted"]
+    for event in mine:
+        validate_event(event)
+    assert mine[0]["data"]["price_rub"] == 13_500_000 and mine[0]["data"]["city"] == "Anytown"
+    assert mine[0]["data"]["cover_image_url"] == created["cover_image_url"]
+    assert mine[1]["data"]["status"] == "archived"

@@ -1,0 +1,88 @@
+"""Public search: filters, prices across currencies, sort, paging and totals."""
+
+import secrets
+from typing import Any
+
+import httpx
+import pytest
+
+from service_kit.testing import TokenFactory
+
+from .conftest import SEED_FIELDS
+
+
+@pytest.fixture
+def city() -> str:
+    """A city no other test lists in, so totals are exact."""
+    return f"Town-{secrets.token_hex(4)}"
+
+
+async def publish(client: httpx.AsyncClient, tokens: TokenFactory, owner: int, **fields: str) -> dict[str, Any]:
+    response = await client.post(
+        "/properties/create", data=SEED_FIELDS | fields, headers=tokens.headers(owner, "realtor")
+    )
+    assert response.status_code == 201, response.text
+    listing: dict[str, Any] = response.json()
+    return listing
+
+
+async def ids(client: httpx.AsyncClient, **params: Any) -> tuple[list[int], int]:
+    response = await client.get("/properties/", params=params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return [item["id"] for item in body["items"]], body["total"]
+
+
+async def test_prices_in_any_currency_are_compared_in_rubles(
+    client: httpx.AsyncClient, tokens: TokenFactory, city: str
+) -> None:
+    dollars = await publish(client, tokens, 601, city=city, price="150000", currency="USD")  # 13.5M RUB
+    rubles = await publish(client, tokens, 601, city=city, price="10000000", currency="RUB")
+    euros = await publish(client, tokens, 602, city=city, price="100000", currency="EUR")  # 9.8M RUB
+
+    assert await ids(client, city=city, price_min=13_000_000, price_max=14_000_000) == ([dollars["id"]], 1)
+    assert await ids(client, city=city.upper(), price_max=120_000, currency="USD", sort="price_asc") == (
+        [euros["id"], rubles["id"]],
+        2,
+    )
+    assert await ids(client, city=city, sort="price_desc") == ([dollars["id"], rubles["id"], euros["id"]], 3)
+    assert await ids(client, city=city, sort="price_desc", skip=1, limit=1) == ([rubles["id"]], 3)
+    assert await ids(client, city=city) == ([euros["id"], rubles["id"], dollars["id"]], 3)  # newest first
+
+
+async def test_filters_and_area_sort(client: httpx.AsyncClient, tokens: TokenFactory, city: str) -> None:
+    small = await publish(client, tokens, 701, city=city, total_area="30", living_area="20", rooms="0")
+    house = await publish(
+        client, tokens, 701, city=city, type="дом", subtype="villa", total_area="200", rooms="5", features="pool,garden"
+    )
+    rental = await publish(
+        client, tokens, 702, city=city, deal_format="rent", total_area="60", rooms="2", district="Центр"
+    )
+    hidden = await publish(client, tokens, 702, city=city, total_area="70")
+    await client.patch(
+        f"/properties/{hidden['id']}", data={"status": "archived"}, headers=tokens.headers(702, "realtor")
+    )
+
+    assert await ids(client, city=city, sort="area_asc") == ([small["id"], rental["id"], house["id"]], 3)
+    assert await ids(client, city=city, sort="area_desc", limit=2) == ([house["id"], rental["id"]], 3)
+    assert await ids(client, city=city, type="house") == ([house["id"]], 1)
+    assert await ids(client, city=city, deal_format="аренда") == ([rental["id"]], 1)
+    assert await ids(client, city=city, district="центр") == ([rental["id"]], 1)
+    assert await ids(client, city=city, rooms=0) == ([small["id"]], 1)
+    assert await ids(client, city=city, area_min=50, area_max=100) == ([rental["id"]], 1)
+    assert await ids(client, city=city, features="garden, pool") == ([house["id"]], 1)
+    assert await ids(client, city=city, features="garden,sauna") == ([], 0)
+    assert await ids(client, city=city, subtype="villa", deal_format="sale") == ([house["id"]], 1)
+
+    archived_card = await client.get(f"/properties/{hidden['id']}")
+    assert archived_card.status_code == 404
+    owner_view = await client.get(f"/properties/{hidden['id']}", headers=tokens.headers(702, "realtor"))
+    assert owner_view.json()["status"] == "archived"
+
+
+async def test_paging_is_capped_and_bad_filters_are_refused(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/properties", params={"limit": 10_000})).status_code == 200
+    for params in ({"type": "castle"}, {"price_min": "cheap"}, {"sort": "random"}, {"skip": -1}, {"limit": 0}):
+        response = await client.get("/properties", params=params)
+        assert response.status_code == 422, params
+        assert next(iter(params)) in response.text
