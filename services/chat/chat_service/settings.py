@@ -2,11 +2,22 @@
 
 from functools import lru_cache
 
+from pydantic import Field
+
 from service_kit.settings import ServiceSettings
 
 
 class ChatSettings(ServiceSettings):
     service_name: str = "chat"
+    # Longest message text, in characters.
+    message_max_length: int = Field(default=4000, ge=1, le=100_000)
+    # Frames one user may send (all sockets together) per window; beyond it the socket closes with 4029.
+    message_rate_limit: int = Field(default=20, ge=1)
+    message_rate_window_seconds: int = Field(default=10, ge=1)
+    # Frames waiting for one socket; a client that lets more pile up is disconnected.
+    socket_queue_size: int = Field(default=256, ge=8)
+    # Messages replayed on reconnect with ?after=; a bigger gap is paged through REST.
+    replay_limit: int = Field(default=300, ge=1)
 
 
 @lru_cache

@@ -1,8 +1,106 @@
-"""What the chat service does with the events it consumes; one handler per event type."""
+"""What the chat service does with the events it consumes; one handler per event type.
 
+Handlers run in the consumer's transaction (deduplicated by event id), so
+each one only writes; replays of the same event change nothing.
+"""
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat_service.domain.fanout import FanOut
+from chat_service.models import Chat, KnownProperty, KnownUser
 from service_kit.events.consumer import EventHandler
+from service_kit.events.envelope import EventEnvelope
 from service_kit.runtime import ServiceRuntime
 
+logger = logging.getLogger(__name__)
 
-def event_handlers(runtime: ServiceRuntime) -> dict[str, EventHandler]:
-    return {"user.deleted": runtime.revoke_on_user_deleted()}
+
+async def on_user_profile(session: AsyncSession, event: EventEnvelope) -> None:
+    data = event.data
+    values = {"first_name": data["first_name"][:100], "last_name": data["last_name"][:100]}
+    await session.execute(
+        insert(KnownUser)
+        .values(id=int(data["user_id"]), **values)
+        .on_conflict_do_update(
+            index_elements=[KnownUser.id],
+            set_={**values, "updated_at": event.occurred_at},
+            # A late profile event must not bring a deleted user back.
+            where=~KnownUser.deleted,
+        )
+    )
+
+
+async def on_property_changed(session: AsyncSession, event: EventEnvelope) -> None:
+    data = event.data
+    changed_at = datetime.fromisoformat(data["updated_at"])
+    values: dict[str, Any] = {
+        "owner_id": int(data["owner_id"]),
+        "title": data["title"],
+        "cover_image_url": data.get("cover_image_url"),
+        "status": data["status"],
+        "source_updated_at": changed_at,
+    }
+    await session.execute(
+        insert(KnownProperty)
+        .values(id=int(data["property_id"]), **values)
+        .on_conflict_do_update(
+            index_elements=[KnownProperty.id],
+            set_=values,
+            where=(KnownProperty.status != "deleted")
+            & (KnownProperty.source_updated_at.is_(None) | (KnownProperty.source_updated_at <= changed_at)),
+        )
+    )
+
+
+async def on_property_deleted(session: AsyncSession, event: EventEnvelope) -> None:
+    data = event.data
+    await session.execute(
+        insert(KnownProperty)
+        .values(id=int(data["property_id"]), owner_id=int(data["owner_id"]), status="deleted")
+        .on_conflict_do_update(index_elements=[KnownProperty.id], set_={"status": "deleted"})
+    )
+
+
+def user_deleted_handler(runtime: ServiceRuntime, fanout: FanOut) -> EventHandler:
+    revoke = runtime.revoke_on_user_deleted()
+
+    async def handler(session: AsyncSession, event: EventEnvelope) -> None:
+        await revoke(session, event)
+        user_id = int(event.data["user_id"])
+        await session.execute(
+            insert(KnownUser)
+            .values(id=user_id, deleted=True)
+            .on_conflict_do_update(index_elements=[KnownUser.id], set_={"deleted": True})
+        )
+        # History stays for the other side; the closed mark stops every send, on every replica.
+        closed = await session.scalars(
+            update(Chat)
+            .where(or_(Chat.buyer_id == user_id, Chat.seller_id == user_id), Chat.closed_at.is_(None))
+            .values(closed_at=event.occurred_at)
+            .returning(Chat.id)
+        )
+        for chat_id in list(closed):
+            try:
+                await fanout.publish(chat_id, {"type": "closed", "chat_id": chat_id, "reason": "user_deleted"})
+            except Exception:
+                # Only the live notice is lost: sends are refused by the database either way.
+                logger.warning("cannot tell sockets a chat closed", extra={"chat_id": chat_id})
+
+    return handler
+
+
+def event_handlers(runtime: ServiceRuntime, fanout: FanOut) -> dict[str, EventHandler]:
+    return {
+        "user.registered": on_user_profile,
+        "user.updated": on_user_profile,
+        "user.deleted": user_deleted_handler(runtime, fanout),
+        "property.created": on_property_changed,
+        "property.updated": on_property_changed,
+        "property.deleted": on_property_deleted,
+    }

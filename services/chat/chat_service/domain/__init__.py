@@ -1,0 +1,1 @@
+"""Chat rules, independent of HTTP: chats, messages, fan-out between replicas and sockets."""

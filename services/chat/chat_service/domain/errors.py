@@ -1,0 +1,29 @@
+"""What the chat rules refuse; the API maps each to a status code or a close code."""
+
+
+class ChatError(Exception):
+    """Base of the refusals below; the message is shown to the client."""
+
+
+class ChatNotFound(ChatError):
+    pass
+
+
+class NotAParticipant(ChatError):
+    pass
+
+
+class PropertyNotFound(ChatError):
+    pass
+
+
+class PropertyNotActive(ChatError):
+    pass
+
+
+class InvalidParticipants(ChatError):
+    """Seller does not own the listing, buyer and seller are one person, or a user is deleted."""
+
+
+class ChatClosed(ChatError):
+    pass

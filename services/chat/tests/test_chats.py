@@ -1,0 +1,169 @@
+"""Opening chats, listing them and paging history over REST, with the read models fed by events."""
+
+import uuid
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from chat_service.container import ChatContainer
+from chat_service.models import outbox
+from service_kit.testing import TokenFactory, validate_event
+
+from .conftest import World, new_id
+
+
+async def send(app: FastAPI, chat_id: int, sender_id: int, text: str) -> int:
+    container: ChatContainer = app.state.container
+    async with container.runtime.database.sessions() as session:
+        sent = await container.sockets.messages.send(session, chat_id, sender_id, text, uuid.uuid4())
+    return sent.message.seq
+
+
+async def test_create_chat_is_idempotent_and_published(
+    client: httpx.AsyncClient, tokens: TokenFactory, world: World, app: FastAPI
+) -> None:
+    buyer, seller = new_id(), new_id()
+    listing = await world.listing(seller)
+    body = {"buyer_id": buyer, "seller_id": seller, "property_id": listing}
+
+    first = await client.post("/chat/create_chat", json=body, headers=tokens.headers(buyer, "user"))
+    assert first.status_code == 201, first.text
+    again = await client.post("/chat/create_chat/", json=body, headers=tokens.headers(buyer, "user"))
+    by_seller = await client.post("/chat/create_chat", json=body, headers=tokens.headers(seller, "realtor"))
+    assert (again.status_code, by_seller.status_code) == (200, 200)
+    assert first.json()["id"] == again.json()["id"] == by_seller.json()["id"]
+    assert first.json()["closed"] is False
+
+    container: ChatContainer = app.state.container
+    async with container.runtime.database.sessions() as session:
+        events = [
+            row.envelope
+            for row in await session.execute(select(outbox.c.envelope).where(outbox.c.event_type == "chat.created"))
+            if row.envelope["data"]["chat_id"] == first.json()["id"]
+        ]
+    assert len(events) == 1
+    validate_event(events[0])
+    assert events[0]["data"] | {"created_at": None} == body | {"chat_id": first.json()["id"], "created_at": None}
+
+
+async def test_create_chat_refusals(client: httpx.AsyncClient, tokens: TokenFactory, world: World) -> None:
+    buyer, seller, stranger = new_id(), new_id(), new_id()
+    listing = await world.listing(seller)
+    archived = await world.listing(seller, status="archived")
+
+    def create(caller: int, **changes: int) -> httpx.Request:
+        body = {"buyer_id": buyer, "seller_id": seller, "property_id": listing} | changes
+        return client.build_request("POST", "/chat/create_chat", json=body, headers=tokens.headers(caller, "user"))
+
+    async def status_of(request: httpx.Request) -> tuple[int, str]:
+        response = await client.send(request)
+        return response.status_code, response.json()["detail"] if response.status_code != 201 else ""
+
+    assert (await status_of(create(stranger)))[0] == 403
+    assert (await status_of(create(buyer, property_id=new_id())))[0] == 404
+    code, detail = await status_of(create(buyer, property_id=archived))
+    assert (code, "archived" in detail) == (409, True)
+    code, detail = await status_of(create(stranger, seller_id=stranger))
+    assert (code, "does not own" in detail) == (422, True)
+    assert (await status_of(create(buyer, seller_id=buyer)))[0] == 422
+    assert (await status_of(create(buyer, buyer_id=0)))[0] == 422
+    anonymous = await client.post("/chat/create_chat", json={"buyer_id": 1, "seller_id": 2, "property_id": 3})
+    assert anonymous.status_code == 401
+
+
+async def test_my_chats_show_names_listing_last_message_and_unread(
+    client: httpx.AsyncClient, tokens: TokenFactory, world: World, app: FastAPI
+) -> None:
+    buyer = await world.user("Анна", "Покупателева")
+    seller = await world.user("Пётр", "Риелторов")
+    older = await world.listing(seller, title="Дом у реки")
+    newer = await world.listing(seller, title="Студия")
+    ids = []
+    for listing in (older, newer):
+        body = {"buyer_id": buyer, "seller_id": seller, "property_id": listing}
+        ids.append((await client.post("/chat/create_chat", json=body, headers=tokens.headers(buyer, "user"))).json())
+    await send(app, ids[0]["id"], seller, "Здравствуйте!")
+    await send(app, ids[0]["id"], seller, "Дом ещё продаётся")
+    await send(app, ids[0]["id"], buyer, "Отлично")
+
+    mine = (await client.get("/chat/my_chats", headers=tokens.headers(buyer, "user"))).json()
+    assert [chat["id"] for chat in mine] == [ids[0]["id"], ids[1]["id"]]  # the one with a message is newer
+    top = mine[0]
+    assert top["other_user"] == {"id": seller, "display_name": "Пётр Риелторов"}
+    assert top["property"]["title"] == "Дом у реки"
+    assert top["property"]["cover_image_url"] == f"/media/listings/{older}.jpg"
+    assert top["last_message"]["preview"] == "Отлично"
+    assert top["last_message"]["seq"] == 3
+    assert top["unread_count"] == 2  # the seller's two; the buyer's own message is not unread
+    assert mine[1]["last_message"] is None and mine[1]["unread_count"] == 0
+
+    theirs = (await client.get("/chat/my_chats", headers=tokens.headers(seller, "realtor"))).json()
+    assert theirs[0]["other_user"]["display_name"] == "Анна Покупателева"
+    assert theirs[0]["unread_count"] == 1
+
+
+async def test_history_pages_by_sequence(
+    client: httpx.AsyncClient, tokens: TokenFactory, world: World, app: FastAPI
+) -> None:
+    buyer, seller, stranger = new_id(), new_id(), new_id()
+    listing = await world.listing(seller)
+    body = {"buyer_id": buyer, "seller_id": seller, "property_id": listing}
+    chat_id = (await client.post("/chat/create_chat", json=body, headers=tokens.headers(buyer, "user"))).json()["id"]
+    for number in range(1, 8):
+        await send(app, chat_id, buyer if number % 2 else seller, f"сообщение {number}")
+    headers = tokens.headers(seller, "realtor")
+
+    async def page(**params: int) -> tuple[list[int], bool]:
+        response = await client.get(f"/chat/chat_messages/{chat_id}", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        return [message["seq"] for message in response.json()["messages"]], response.json()["has_more"]
+
+    assert await page(limit=3) == ([5, 6, 7], True)
+    assert await page(limit=3, before=5) == ([2, 3, 4], True)
+    assert await page(limit=3, before=2) == ([1], False)
+    assert await page(limit=3, after=4) == ([5, 6, 7], False)
+    assert await page(limit=2, after=0) == ([1, 2], True)
+    assert await page() == ([1, 2, 3, 4, 5, 6, 7], False)
+    full = (await client.get(f"/chat/chat_messages/{chat_id}", headers=headers)).json()
+    assert full["messages"][0]["text"] == "сообщение 1" and full["last_seq"] == 7
+
+    forbidden = await client.get(f"/chat/chat_messages/{chat_id}", headers=tokens.headers(stranger, "user"))
+    assert forbidden.status_code == 403
+    missing = await client.get("/chat/chat_messages/999999999", headers=headers)
+    assert missing.status_code == 404
+    capped = await client.get(f"/chat/chat_messages/{chat_id}", params={"limit": 1000}, headers=headers)
+    assert capped.status_code == 422
+
+
+async def test_deleted_user_closes_their_chats(
+    client: httpx.AsyncClient, tokens: TokenFactory, world: World, app: FastAPI
+) -> None:
+    buyer = await world.user("Ушедший", "Пользователь")
+    seller = new_id()
+    listing = await world.listing(seller)
+    body = {"buyer_id": buyer, "seller_id": seller, "property_id": listing}
+    chat_id = (await client.post("/chat/create_chat", json=body, headers=tokens.headers(buyer, "user"))).json()["id"]
+    await send(app, chat_id, buyer, "до свидания")
+
+    await world.delete_user(buyer)
+
+    headers = tokens.headers(seller, "realtor")
+    history = await client.get(f"/chat/chat_messages/{chat_id}", headers=headers)
+    assert [message["text"] for message in history.json()["messages"]] == ["до свидания"]
+    summary = (await client.get("/chat/my_chats", headers=headers)).json()[0]
+    assert summary["closed"] is True
+    assert summary["other_user"]["display_name"] == "Удалённый пользователь"
+    try:
+        await send(app, chat_id, seller, "ответ")
+    except Exception as error:
+        assert "closed" in str(error)
+    else:
+        raise AssertionError("a closed chat accepted a message")
+    # The deleted user's tokens are refused from now on.
+    assert (await client.get("/chat/my_chats", headers=tokens.headers(buyer, "user"))).status_code == 401
+    other_listing = await world.listing(seller)
+    again = await client.post(
+        "/chat/create_chat", json=body | {"property_id": other_listing}, headers=tokens.headers(seller, "realtor")
+    )
+    assert again.status_code == 422
