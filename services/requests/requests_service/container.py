@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from requests_service.domain.search_requests import BuyerRequests
 from requests_service.events.handlers import event_handlers
 from requests_service.models import outbox, processed_events
 from requests_service.settings import RequestsSettings
@@ -12,9 +13,11 @@ from service_kit.runtime import ServiceRuntime
 class RequestsContainer:
     settings: RequestsSettings
     runtime: ServiceRuntime
+    requests: BuyerRequests
 
     @classmethod
     def build(cls, settings: RequestsSettings) -> "RequestsContainer":
         runtime = ServiceRuntime(settings, outbox=outbox, processed_events=processed_events)
         runtime.consume(event_handlers(runtime))
-        return cls(settings=settings, runtime=runtime)
+        requests = BuyerRequests(outbox=runtime.outbox, rates=settings.currency_rates)
+        return cls(settings=settings, runtime=runtime, requests=requests)

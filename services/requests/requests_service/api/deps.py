@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from requests_service.container import RequestsContainer
-from service_kit.security import Principal, require_principal
+from service_kit.security import Principal, require_principal, require_roles
 
 
 def get_container(request: Request) -> RequestsContainer:
@@ -25,3 +25,4 @@ async def get_session(container: Container) -> AsyncIterator[AsyncSession]:
 
 Session = Annotated[AsyncSession, Depends(get_session)]
 CurrentUser = Annotated[Principal, Depends(require_principal)]
+Buyer = Annotated[Principal, require_roles("user")]

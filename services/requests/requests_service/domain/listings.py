@@ -1,0 +1,97 @@
+"""The local read model of listings, kept from the listings service's property.* events."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import delete, exists, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from requests_service.domain.matching import NewMatch, lock_criteria, rematch_listing
+from requests_service.domain.values import place_key
+from requests_service.models import DeletedListing, Listing
+from service_kit.events.outbox import Outbox
+from service_kit.vocabulary import vocabulary
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+class ListingData(BaseModel):
+    """``data`` of property.created and property.updated; anything else makes the event poison."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    property_id: int = Field(ge=1, le=2**63 - 1)
+    owner_id: int = Field(ge=1, le=2**63 - 1)
+    status: Literal["active", "archived", "sold"]
+    deal_format: Annotated[str, vocabulary("deal_format").validator()]
+    type: Annotated[str, vocabulary("type").validator()]
+    subtype: Annotated[str | None, vocabulary("subtype").validator()] = None
+    condition: Annotated[str | None, vocabulary("condition").validator()] = None
+    title: Annotated[str, StringConstraints(max_length=1000)]
+    city: Name
+    district: Name | None = None
+    price: Decimal = Field(gt=0, lt=Decimal("1e17"), allow_inf_nan=False)
+    currency: Annotated[str, vocabulary("currency").validator()]
+    price_rub: Decimal = Field(gt=0, lt=Decimal("1e17"), allow_inf_nan=False)
+    rooms: int | None = Field(None, ge=0, le=1000)
+    total_area: Decimal | None = Field(None, gt=0, lt=Decimal("1e9"), allow_inf_nan=False)
+    cover_image_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ListingRemoved(BaseModel):
+    """``data`` of property.deleted."""
+
+    property_id: int = Field(ge=1, le=2**63 - 1)
+
+
+async def apply_listing(session: AsyncSession, outbox: Outbox, data: ListingData) -> list[NewMatch]:
+    """Stores the listing's latest state and matches it; stale or post-deletion events change nothing."""
+    if await session.scalar(select(exists().where(DeletedListing.property_id == data.property_id))):
+        return []
+    city_key = place_key(data.city)
+    assert city_key is not None  # city is required and non-blank
+    await lock_criteria(session, data.deal_format, data.type, city_key)
+    values = {
+        "owner_id": data.owner_id,
+        "status": data.status,
+        "deal_format": data.deal_format,
+        "type": data.type,
+        "subtype": data.subtype,
+        "condition": data.condition,
+        "title": data.title,
+        "city": data.city,
+        "city_key": city_key,
+        "district": data.district,
+        "district_key": place_key(data.district),
+        "price": data.price,
+        "currency": data.currency,
+        "price_rub": data.price_rub,
+        "rooms": data.rooms,
+        "total_area": data.total_area,
+        "cover_image_url": data.cover_image_url,
+        "listed_at": data.created_at,
+        "updated_at": data.updated_at,
+    }
+    statement = insert(Listing).values(property_id=data.property_id, **values)
+    stored = await session.scalar(
+        statement.on_conflict_do_update(
+            index_elements=[Listing.property_id],
+            set_=values,
+            # Events may arrive out of order: an older state never replaces a newer one.
+            where=Listing.updated_at <= statement.excluded.updated_at,
+        ).returning(Listing.property_id)
+    )
+    if stored is None:
+        return []
+    return await rematch_listing(session, outbox, data.property_id)
+
+
+async def remove_listing(session: AsyncSession, property_id: int) -> None:
+    """Idempotent; its matches go with it (foreign key cascade)."""
+    await session.execute(insert(DeletedListing).values(property_id=property_id).on_conflict_do_nothing())
+    await session.execute(delete(Listing).where(Listing.property_id == property_id))

@@ -1,0 +1,191 @@
+"""Buyer requests: create, read, edit, close and delete one's own, and read their matches.
+
+Every change is matched and committed together with its events (outbox).
+Someone else's request answers exactly like a missing one.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from requests_service.domain.matching import lock_criteria, rematch_request
+from requests_service.domain.values import place_key, rooms_range, to_rub
+from requests_service.events.published import request_created
+from requests_service.models import Listing, Match, SearchRequest
+from requests_service.schemas import RequestChanges, RequestIn
+from service_kit.events.outbox import Outbox
+
+
+class RequestNotFound(Exception):
+    pass
+
+
+# Stored as Decimal, so not copied from the (float) input as they are.
+_AMOUNTS = {"budget_min", "budget_max", "total_area_min", "total_area_max"}
+
+
+def _decimal(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def criteria_of(request: SearchRequest) -> dict[str, Any]:
+    """The stored request as RequestIn input (canonical codes parse as themselves)."""
+    return {
+        "city": request.city,
+        "district": request.district,
+        "deal_format": request.deal_format,
+        "type": request.type,
+        "subtype": request.subtype,
+        "condition": request.condition,
+        "construction_year": request.construction_year,
+        "construction_quarter": request.construction_quarter,
+        "total_rooms": request.total_rooms,
+        "total_area_min": _number(request.total_area_min),
+        "total_area_max": _number(request.total_area_max),
+        "budget_min": _number(request.budget_min),
+        "budget_max": _number(request.budget_max),
+        "currency": request.currency,
+        "purchase_purpose": request.purchase_purpose,
+        "urgency": request.urgency,
+        "purchase_method": request.purchase_method,
+        "mortgage_approved": request.mortgage_approved,
+        "wishes": request.wishes,
+    }
+
+
+@dataclass
+class BuyerRequests:
+    outbox: Outbox
+    rates: Mapping[str, float]
+
+    def _apply(self, request: SearchRequest, criteria: RequestIn) -> None:
+        # Converted before any attribute is set, so an unknown rate leaves the row untouched.
+        budget_min, budget_max = _decimal(criteria.budget_min), _decimal(criteria.budget_max)
+        budget_min_rub = to_rub(budget_min, criteria.currency, self.rates)
+        budget_max_rub = to_rub(budget_max, criteria.currency, self.rates)
+        for name, value in criteria.model_dump(exclude=_AMOUNTS).items():
+            setattr(request, name, value)
+        request.total_area_min = _decimal(criteria.total_area_min)
+        request.total_area_max = _decimal(criteria.total_area_max)
+        request.budget_min, request.budget_max = budget_min, budget_max
+        request.budget_min_rub, request.budget_max_rub = budget_min_rub, budget_max_rub
+        request.city_key = place_key(criteria.city) or criteria.city
+        request.district_key = place_key(criteria.district)
+        request.rooms_min, request.rooms_max = rooms_range(criteria.total_rooms)
+
+    async def _lock(self, session: AsyncSession, request: SearchRequest) -> None:
+        await lock_criteria(session, request.deal_format, request.type, request.city_key)
+
+    async def create(self, session: AsyncSession, owner_id: int, criteria: RequestIn) -> tuple[SearchRequest, int]:
+        request = SearchRequest(owner_id=owner_id, status="open")
+        self._apply(request, criteria)
+        async with session.begin():
+            await self._lock(session, request)
+            session.add(request)
+            await session.flush()
+            await session.refresh(request)
+            await self.outbox.add(session, "request.created", request_created(request))
+            matches = await rematch_request(session, self.outbox, request.id)
+        return request, len(matches)
+
+    def _match_count(self) -> Any:
+        return (
+            select(func.count())
+            .select_from(Match)
+            .join(Listing, Listing.property_id == Match.property_id)
+            .where(Match.request_id == SearchRequest.id, Listing.status == "active")
+            .correlate(SearchRequest)
+            .scalar_subquery()
+        )
+
+    async def list_own(
+        self, session: AsyncSession, owner_id: int, skip: int, limit: int
+    ) -> Sequence[Row[SearchRequest, int]]:
+        return (
+            await session.execute(
+                select(SearchRequest, self._match_count())
+                .where(SearchRequest.owner_id == owner_id)
+                .order_by(SearchRequest.id.desc())
+                .offset(skip)
+                .limit(limit)
+            )
+        ).all()
+
+    async def get_own(self, session: AsyncSession, owner_id: int, request_id: int) -> tuple[SearchRequest, int]:
+        row = (
+            await session.execute(
+                select(SearchRequest, self._match_count()).where(
+                    SearchRequest.id == request_id, SearchRequest.owner_id == owner_id
+                )
+            )
+        ).first()
+        if row is None:
+            raise RequestNotFound
+        return row[0], row[1]
+
+    async def _own_for_update(self, session: AsyncSession, owner_id: int, request_id: int) -> SearchRequest:
+        request = await session.scalar(
+            select(SearchRequest)
+            .where(SearchRequest.id == request_id, SearchRequest.owner_id == owner_id)
+            .with_for_update()
+        )
+        if request is None:
+            raise RequestNotFound
+        return request
+
+    async def update(
+        self, session: AsyncSession, owner_id: int, request_id: int, changes: RequestChanges
+    ) -> tuple[SearchRequest, int]:
+        """Applies the sent fields; the result is validated as a whole (ranges across old and new)."""
+        sent = changes.model_dump(exclude_unset=True)
+        status = sent.pop("status", None)
+        async with session.begin():
+            request = await self._own_for_update(session, owner_id, request_id)
+            # Raises pydantic.ValidationError (a 422) before anything is written.
+            criteria = RequestIn.model_validate(criteria_of(request) | sent)
+            self._apply(request, criteria)
+            if status is not None:
+                request.status = status
+            await self._lock(session, request)
+            await session.flush()
+            await rematch_request(session, self.outbox, request.id)
+        return await self.get_own(session, owner_id, request_id)
+
+    async def delete(self, session: AsyncSession, owner_id: int, request_id: int) -> None:
+        async with session.begin():
+            deleted = await session.scalar(
+                delete(SearchRequest)
+                .where(SearchRequest.id == request_id, SearchRequest.owner_id == owner_id)
+                .returning(SearchRequest.id)
+            )
+        if deleted is None:
+            raise RequestNotFound
+
+    async def matches(
+        self, session: AsyncSession, owner_id: int, request_id: int, skip: int, limit: int
+    ) -> Sequence[Row[Listing, datetime]]:
+        await self.get_own(session, owner_id, request_id)
+        return (
+            await session.execute(
+                select(Listing, Match.matched_at)
+                .join(Match, Match.property_id == Listing.property_id)
+                .where(Match.request_id == request_id, Listing.status == "active")
+                .order_by(Match.matched_at.desc(), Listing.property_id.desc())
+                .offset(skip)
+                .limit(limit)
+            )
+        ).all()
+
+
+async def forget_buyer(session: AsyncSession, buyer_id: int) -> None:
+    """user.deleted: the buyer's requests go, and their matches with them."""
+    await session.execute(delete(SearchRequest).where(SearchRequest.owner_id == buyer_id))
