@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from service_kit.vocabulary import vocabulary
 
@@ -51,10 +51,25 @@ CommaList = Annotated[
 Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_000, pattern=r"^https?://\S+$")]
 Count = Annotated[int, Field(ge=0, le=100_000)]
 Area = Annotated[float, Field(gt=0, le=100_000_000)]
-Price = Annotated[float, Field(gt=0, le=1e15)]
+# Bounded so the RUB amount always fits its NUMERIC(18, 2) column.
+Price = Annotated[float, Field(gt=0, le=1e12)]
+Bound = Annotated[float, Field(ge=0, le=1e12)]
 
 
-class ListingFields(BaseModel):
+class _Input(BaseModel):
+    """Client input: no NaN or infinity, and no NUL characters (PostgreSQL text cannot hold them)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+class ListingFields(_Input):
     """Every text and number field of seed #9; all optional so PUT/PATCH can reuse it."""
 
     deal_format: DealFormat | None = None
@@ -95,7 +110,7 @@ class ListingFields(BaseModel):
     video_title: Line | None = None
     video_url: Url | None = None
     services: CommaList | None = None
-    commission_amount: float | None = Field(default=None, ge=0, le=1e15)
+    commission_amount: Bound | None = None
     commission_type: CommissionType | None = None
     documents: CommaList | None = None
 
@@ -192,7 +207,7 @@ class Message(BaseModel):
     message: str
 
 
-class SearchQuery(BaseModel):
+class SearchQuery(_Input):
     """Filters of GET /properties; only active listings are searched."""
 
     deal_format: DealFormat | None = None
@@ -200,11 +215,11 @@ class SearchQuery(BaseModel):
     subtype: Subtype | None = None
     city: Place | None = Field(default=None, description="Case-insensitive")
     district: Place | None = Field(default=None, description="Case-insensitive")
-    price_min: float | None = Field(default=None, ge=0, description="In `currency`, converted to RUB")
-    price_max: float | None = Field(default=None, ge=0, description="In `currency`, converted to RUB")
+    price_min: Bound | None = Field(default=None, description="In `currency`, converted to RUB")
+    price_max: Bound | None = Field(default=None, description="In `currency`, converted to RUB")
     currency: Currency = Field(default="RUB", description="Currency of price_min and price_max")
-    area_min: float | None = Field(default=None, ge=0, description="Total area, m²")
-    area_max: float | None = Field(default=None, ge=0, description="Total area, m²")
+    area_min: Bound | None = Field(default=None, description="Total area, m²")
+    area_max: Bound | None = Field(default=None, description="Total area, m²")
     rooms: Count | None = Field(default=None, description="0 means a studio")
     features: CommaList | None = Field(default=None, description="Listings having all of these")
     sort: Sort = Sort.NEWEST

@@ -128,6 +128,8 @@ async def test_only_the_owner_edits_and_deletes(
     assert body["features"] == ["terrace"] and body["title"] == created["title"] and len(body["images"]) == 1
     assert (await client.get(created["images"][0])).status_code == 404  # replaced files are removed
     assert (await client.put(path, data={"floor": "11"}, headers=owner)).status_code == 422
+    # A JSON body would otherwise read as an empty form and change nothing.
+    assert (await client.patch(path, json={"status": "active"}, headers=owner)).status_code == 415
 
     assert (await client.delete(path, headers=owner)).status_code == 200
     assert (await client.get(path)).status_code == 404
@@ -153,8 +155,9 @@ async def test_card_shows_the_owner_and_the_phone_only_to_signed_in_callers(
     assert anonymous["document_file_urls"] == []
     signed_in = (await client.get(f"/properties/{created['id']}", headers=tokens.headers(9, "user"))).json()
     assert signed_in["owner"]["phone"] == "+79250000301"
-    assert (await client.get("/properties/0")).status_code == 404
+    assert (await client.get("/properties/2147483647")).status_code == 404
     assert (await client.get("/properties/abc")).status_code == 422
+    assert (await client.get("/properties/99999999999")).status_code == 422
 
 
 @pytest.mark.parametrize(
@@ -168,6 +171,10 @@ async def test_card_shows_the_owner_and_the_phone_only_to_signed_in_callers(
         ({"floor": "11"}, None, 422, "floor"),
         ({"living_area": "50"}, None, 422, "living_area"),
         ({"bedrooms": "-1"}, None, 422, "bedrooms"),
+        ({"price": "inf"}, None, 422, "price"),
+        ({"ceiling_height": "nan"}, None, 422, "ceiling_height"),
+        ({"title": "nul\x00byte"}, None, 422, "title"),
+        ({"location": "x, " + "y" * 400}, None, 422, "city"),
         ({"location": "Nowhere,"}, None, 422, "city"),
         ({}, [("images", ("virus.jpg", b"MZ\x90\x00" + b"\x00" * 500, "image/jpeg"))], 422, "images[0]"),
         (

@@ -34,8 +34,11 @@ LIST_FIELDS = (
 )
 MAX_LIST_ITEMS = 100
 MAX_LIST_ITEM_CHARS = 200
+MAX_CITY_CHARS = 200
 OLDEST_YEAR = 1700
 YEARS_AHEAD = 20
+# NUMERIC(18, 2) holds amounts below 10^16.
+MAX_RUB = Decimal(10) ** 16
 
 
 class PropertyNotFound(Exception):
@@ -72,7 +75,7 @@ def split_list(field: str, raw: str) -> list[str]:
 def city_of(location: str) -> str:
     """The last comma-separated part of an address ('123 Main St, Anytown' -> 'Anytown')."""
     city = location.rsplit(",", 1)[-1].strip()
-    if not city:
+    if not city or len(city) > MAX_CITY_CHARS:
         raise InvalidListing("city", "city: give `city` or end `location` with the city after a comma")
     return city
 
@@ -185,6 +188,8 @@ class Listings:
         if "location" in changes and "city" not in changes:
             listing.city = city_of(listing.location)
         listing.price_rub = self.to_rub(listing.price, listing.currency)
+        if listing.price_rub >= MAX_RUB:
+            raise InvalidListing("price", f"price is too large: {listing.price_rub} RUB")
         check_rules(listing)
 
     async def _store(self, session: AsyncSession, listing: Property, files: ListingFiles, event: str) -> list[str]:

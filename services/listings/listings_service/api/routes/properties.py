@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile, status
 
 from listings_service.api.deps import Container, CurrentUser, Seller, Session
 from listings_service.domain.media import ListingFiles, read_listing_files
@@ -28,6 +28,7 @@ Images = Annotated[
 ]
 Picture = Annotated[UploadFile | None, File(description="JPEG, PNG or WebP")]
 Pdf = Annotated[UploadFile | None, File(description="PDF")]
+PropertyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Viewer = Annotated[Principal | None, Depends(optional_principal)]
 
 
@@ -120,7 +121,7 @@ async def search(filters: Annotated[SearchQuery, Query()], session: Session, con
 
 
 @router.get("/{property_id}")
-async def card(property_id: int, viewer: Viewer, session: Session, container: Container) -> PropertyCard:
+async def card(property_id: PropertyId, viewer: Viewer, session: Session, container: Container) -> PropertyCard:
     """Public card; the owner's phone is shown to signed-in callers only."""
     listing, owner = await container.listings.card(session, property_id, viewer)
     owner_view = viewer is not None and viewer.user_id == listing.owner_id
@@ -143,7 +144,7 @@ def _owner_out(owner_id: int, owner: Owner | None, *, show_phone: bool) -> Owner
 
 
 async def _edit(
-    property_id: int,
+    property_id: PropertyId,
     form: ListingUpdate,
     caller: Principal,
     session: Session,
@@ -157,15 +158,25 @@ async def _edit(
     return property_out(listing, container.media, owner_view=True)
 
 
+def form_body_only(request: Request) -> None:
+    """A JSON body would parse as an empty form and silently change nothing: refuse it instead."""
+    content_type = request.headers.get("content-type", "")
+    if content_type and not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            detail="Send the changes as multipart/form-data or application/x-www-form-urlencoded",
+        )
+
+
 _EDIT_DOC = (
     "The owner changes the fields sent (multipart or urlencoded form), `status` included; the others stay. "
     "`images` sent replace all images; a layout or document sent replaces that one file."
 )
 
 
-@router.patch("/{property_id}", description=_EDIT_DOC)
+@router.patch("/{property_id}", description=_EDIT_DOC, dependencies=[Depends(form_body_only)])
 async def patch_property(
-    property_id: int,
+    property_id: PropertyId,
     form: Annotated[ListingUpdate, Form()],
     caller: CurrentUser,
     session: Session,
@@ -184,9 +195,9 @@ async def patch_property(
     return await _edit(property_id, form, caller, session, container, files)
 
 
-@router.put("/{property_id}", description=_EDIT_DOC + " Same as PATCH.")
+@router.put("/{property_id}", description=_EDIT_DOC + " Same as PATCH.", dependencies=[Depends(form_body_only)])
 async def put_property(
-    property_id: int,
+    property_id: PropertyId,
     form: Annotated[ListingUpdate, Form()],
     caller: CurrentUser,
     session: Session,
@@ -206,7 +217,9 @@ async def put_property(
 
 
 @router.delete("/{property_id}")
-async def delete_property(property_id: int, caller: CurrentUser, session: Session, container: Container) -> Message:
+async def delete_property(
+    property_id: PropertyId, caller: CurrentUser, session: Session, container: Container
+) -> Message:
     """The owner removes the listing for good; `property.deleted` tells the other services."""
     await container.listings.delete(session, caller, property_id)
     return Message(message="Property deleted successfully")
