@@ -158,7 +158,7 @@ class Listings:
 
     async def search(self, session: AsyncSession, filters: SearchQuery, limit: int) -> Page:
         query = select(Property).where(*self._conditions(filters))
-        ordered = query.order_by(*_ORDER[filters.sort], Property.id.desc())
+        ordered = query.order_by(*_ORDER[filters.sort])
         return await self._page(session, query, ordered, filters.skip, limit)
 
     async def archive_owner(self, session: AsyncSession, user_id: int) -> int:
@@ -266,11 +266,12 @@ class Listings:
         return Page(items=items, total=total or 0)
 
 
+# The id breaks ties, so pages never repeat or skip a listing.
 _ORDER: dict[Sort, tuple[Any, ...]] = {
-    Sort.NEWEST: (Property.created_at.desc(),),
-    Sort.OLDEST: (Property.created_at.asc(),),
-    Sort.PRICE_ASC: (Property.price_rub.asc(),),
-    Sort.PRICE_DESC: (Property.price_rub.desc(),),
-    Sort.AREA_ASC: (Property.total_area.asc().nulls_last(),),
-    Sort.AREA_DESC: (Property.total_area.desc().nulls_last(),),
+    Sort.NEWEST: (Property.created_at.desc(), Property.id.desc()),
+    Sort.OLDEST: (Property.created_at.asc(), Property.id.asc()),
+    Sort.PRICE_ASC: (Property.price_rub.asc(), Property.id.desc()),
+    Sort.PRICE_DESC: (Property.price_rub.desc(), Property.id.desc()),
+    Sort.AREA_ASC: (Property.total_area.asc().nulls_last(), Property.id.desc()),
+    Sort.AREA_DESC: (Property.total_area.desc().nulls_last(), Property.id.desc()),
 }
