@@ -1,13 +1,14 @@
 """App factory of the requests service: ``uvicorn requests_service.main:create_app --factory``."""
 
+from typing import cast
+
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 
 from requests_service.api.routes import requests
 from requests_service.container import RequestsContainer
-from requests_service.domain.search_requests import RequestNotFound
+from requests_service.domain.search_requests import InvalidChanges, RequestNotFound
 from requests_service.domain.values import NoRate
 from requests_service.settings import RequestsSettings, get_settings
 from service_kit.app import create_service_app
@@ -21,19 +22,14 @@ def _register_errors(app: FastAPI) -> None:
     async def no_rate(_: Request, error: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
-    async def invalid_edit(_: Request, error: Exception) -> JSONResponse:
-        """An edit that leaves the request invalid as a whole (e.g. min above the stored max)."""
-        errors = [
-            {**item, "loc": ["body", *item["loc"]]}
-            for item in jsonable_encoder(
-                error.errors(include_url=False, include_context=False)  # type: ignore[attr-defined]
-            )
-        ]
-        return JSONResponse({"detail": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+    async def invalid_changes(_: Request, error: Exception) -> JSONResponse:
+        """Shaped like FastAPI's own body errors, so clients handle both alike."""
+        errors = [{**item, "loc": ["body", *item["loc"]]} for item in cast(InvalidChanges, error).errors]
+        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
     app.add_exception_handler(RequestNotFound, not_found)
     app.add_exception_handler(NoRate, no_rate)
-    app.add_exception_handler(ValidationError, invalid_edit)
+    app.add_exception_handler(InvalidChanges, invalid_changes)
 
 
 def create_app(settings: RequestsSettings | None = None) -> FastAPI:

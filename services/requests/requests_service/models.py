@@ -40,9 +40,9 @@ class SearchRequest(Base):
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | closed
     city: Mapped[str] = mapped_column(String(100))
     # Normalised city and district (case, spaces, ё), compared with the listings' keys.
-    city_key: Mapped[str] = mapped_column(String(100))
+    city_key: Mapped[str] = mapped_column(Text)
     district: Mapped[str | None] = mapped_column(String(100))
-    district_key: Mapped[str | None] = mapped_column(String(100))
+    district_key: Mapped[str | None] = mapped_column(Text)
     deal_format: Mapped[str] = mapped_column(String(20))
     type: Mapped[str] = mapped_column(String(20))
     subtype: Mapped[str | None] = mapped_column(String(20))

@@ -18,7 +18,9 @@ def _code(field: str, description: str, default: Any = None) -> Any:
     return Field(default, description=f"{description}; one of {vocabulary(field).allowed()} or a Russian phrase")
 
 
-Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# PostgreSQL text cannot hold NUL; refused here rather than failing at the database.
+NO_NUL = r"^[^\x00]*$"
+Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_NUL)]
 OptionalPlace = Annotated[Place | None, BeforeValidator(_blank_to_none)]
 DealFormat = Annotated[str, vocabulary("deal_format").validator()]
 PropertyType = Annotated[str, vocabulary("type").validator()]
@@ -33,7 +35,7 @@ Year = Annotated[int, Field(ge=1800, le=2100)]
 Quarter = Annotated[int, Field(ge=1, le=4)]
 AreaValue = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
 MoneyValue = Annotated[float, Field(ge=0, le=1e13, allow_inf_nan=False)]
-Wishes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Wishes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=NO_NUL)]
 
 SEED_EXAMPLE: dict[str, JsonValue] = {
     "city": "Москва",

@@ -10,6 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy import Row, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +25,14 @@ from service_kit.events.outbox import Outbox
 
 class RequestNotFound(Exception):
     pass
+
+
+class InvalidChanges(Exception):
+    """The edit would leave the request invalid as a whole; ``errors`` are pydantic's."""
+
+    def __init__(self, errors: list[ErrorDetails]) -> None:
+        super().__init__("invalid changes")
+        self.errors = errors
 
 
 # Stored as Decimal, so not copied from the (float) input as they are.
@@ -150,8 +160,10 @@ class BuyerRequests:
         status = sent.pop("status", None)
         async with session.begin():
             request = await self._own_for_update(session, owner_id, request_id)
-            # Raises pydantic.ValidationError (a 422) before anything is written.
-            criteria = RequestIn.model_validate(criteria_of(request) | sent)
+            try:
+                criteria = RequestIn.model_validate(criteria_of(request) | sent)
+            except ValidationError as error:
+                raise InvalidChanges(error.errors(include_url=False, include_context=False)) from None
             self._apply(request, criteria)
             if status is not None:
                 request.status = status
