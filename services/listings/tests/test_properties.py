@@ -238,4 +238,6 @@ async def test_changes_publish_events_matching_their_schemas(
         validate_event(event)
     assert mine[0]["data"]["price_rub"] == 13_500_000 and mine[0]["data"]["city"] == "Anytown"
     assert mine[0]["data"]["cover_image_url"] == created["cover_image_url"]
+    # The seed's studio says rooms=1; the event speaks the contract's studio, rooms 0.
+    assert (created["subtype"], created["rooms"], mine[0]["data"]["rooms"]) == ("studio", 1, 0)
     assert mine[1]["data"]["status"] == "archived"

@@ -23,7 +23,8 @@ def property_data(listing: Property, media: MediaStore) -> dict[str, Any]:
         "price": float(listing.price),
         "currency": listing.currency,
         "price_rub": float(listing.price_rub),
-        "rooms": listing.rooms,
+        # The contract's studio is rooms 0; the seed's studio example says rooms=1 with subtype studio.
+        "rooms": 0 if listing.subtype == "studio" else listing.rooms,
         "total_area": listing.total_area,
         "cover_image_url": media.url(listing.images[0] if listing.images else None),
         "created_at": listing.created_at.isoformat(),
