@@ -164,8 +164,8 @@ class ChatSocket:
     def deliver(self, frame: Frame) -> None:
         if self._done.is_set():
             return
-        if frame.type == "closed" and not self._token_valid():
-            self.shut(CLOSE_INVALID_TOKEN, "token revoked")
+        if frame.type == "closed" and (frame.data.get("user_id") == self.user_id or not self._token_valid()):
+            self.shut(CLOSE_INVALID_TOKEN, "account deleted: token revoked")
             return
         try:
             self._queue.put_nowait(frame)

@@ -87,7 +87,9 @@ def user_deleted_handler(runtime: ServiceRuntime, fanout: FanOut) -> EventHandle
         )
         for chat_id in list(closed):
             try:
-                await fanout.publish(chat_id, {"type": "closed", "chat_id": chat_id, "reason": "user_deleted"})
+                await fanout.publish(
+                    chat_id, {"type": "closed", "chat_id": chat_id, "reason": "user_deleted", "user_id": user_id}
+                )
             except Exception:
                 # Only the live notice is lost: sends are refused by the database either way.
                 logger.warning("cannot tell sockets a chat closed", extra={"chat_id": chat_id})

@@ -1,0 +1,303 @@
+"""The chat socket on two real uvicorn replicas sharing PostgreSQL, Redis and the namespace."""
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+from service_kit.testing import REDIS_URL, TokenFactory
+
+from .conftest import Replica, Replicas, World, new_id, nothing_more, open_socket, receive, receive_type
+
+
+async def open_chat(world: World, replica: Replica, tokens: TokenFactory) -> tuple[int, int, int]:
+    buyer, seller = new_id(), new_id()
+    listing = await world.listing(seller)
+    async with httpx.AsyncClient(base_url=replica.http) as http:
+        response = await http.post(
+            "/chat/create_chat",
+            json={"buyer_id": buyer, "seller_id": seller, "property_id": listing},
+            headers=tokens.headers(buyer, "user"),
+        )
+    assert response.status_code == 201, response.text
+    return response.json()["id"], buyer, seller
+
+
+async def say(ws: ClientConnection, text: str, client_id: str | None = None) -> dict[str, Any]:
+    """Sends a message and returns its ack (the echo of one's own message follows it)."""
+    await ws.send(json.dumps({"type": "message", "text": text, "client_id": client_id or str(uuid.uuid4())}))
+    return await receive_type(ws, "ack")
+
+
+async def closed_with(ws: ClientConnection, timeout: float = 5.0) -> int | None:
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            await asyncio.wait_for(ws.recv(), timeout)
+    return closed.value.rcvd.code if closed.value.rcvd else None
+
+
+@pytest.fixture
+async def pair(replicas: Replicas) -> tuple[Replica, Replica]:
+    return await replicas(), await replicas()
+
+
+async def test_messages_cross_replicas_once_in_order_with_acks(
+    pair: tuple[Replica, Replica], world: World, tokens: TokenFactory
+) -> None:
+    a, b = pair
+    chat_id, buyer, seller = await open_chat(world, a, tokens)
+    buyer_ws, buyer_hello = await open_socket(a.ws_url(chat_id, tokens.token(buyer, "user")))
+    seller_ws, seller_hello = await open_socket(b.ws_url(chat_id, tokens.token(seller, "realtor")))
+    assert buyer_hello["replica"] != seller_hello["replica"]
+    assert buyer_hello["last_seq"] == 0
+
+    for number in range(1, 6):
+        ack = await say(buyer_ws, f"привет {number}")
+        assert ack["seq"] == number and ack["duplicate"] is False
+        echo = await receive_type(buyer_ws, "message")
+        assert (echo["id"], echo["seq"]) == (ack["id"], number)
+    received = [await receive_type(seller_ws, "message") for _ in range(5)]
+    assert [frame["text"] for frame in received] == [f"привет {n}" for n in range(1, 6)]
+    assert [frame["seq"] for frame in received] == [1, 2, 3, 4, 5]
+    assert {frame["sender_id"] for frame in received} == {buyer}
+    assert received[0].keys() >= {"id", "seq", "chat_id", "sender_id", "text", "created_at"}
+
+    await seller_ws.send("ответ простым текстом")  # a plain-text frame is a message
+    reply = await receive_type(seller_ws, "ack")
+    assert reply["seq"] == 6 and reply["client_id"] is None
+    assert (await receive_type(buyer_ws, "message"))["text"] == "ответ простым текстом"
+    await receive_type(seller_ws, "message")  # the seller's own echo
+    await nothing_more(seller_ws)
+    await nothing_more(buyer_ws)
+    await buyer_ws.close()
+    await seller_ws.close()
+
+
+async def test_retried_client_id_is_stored_once(
+    pair: tuple[Replica, Replica], world: World, tokens: TokenFactory
+) -> None:
+    a, b = pair
+    chat_id, buyer, seller = await open_chat(world, a, tokens)
+    buyer_ws, _ = await open_socket(a.ws_url(chat_id, tokens.token(buyer, "user")))
+    seller_ws, _ = await open_socket(b.ws_url(chat_id, tokens.token(seller, "realtor")))
+    client_id = str(uuid.uuid4())
+    first = await say(buyer_ws, "один раз", client_id)
+    await receive_type(buyer_ws, "message")
+    # The retry comes from a new connection on the other replica, as after a lost ack.
+    retry_ws, _ = await open_socket(b.ws_url(chat_id, tokens.token(buyer, "user")))
+    second = await say(retry_ws, "один раз", client_id)
+    assert (second["id"], second["seq"], second["duplicate"]) == (first["id"], first["seq"], True)
+    assert (await receive_type(seller_ws, "message"))["id"] == first["id"]
+    await nothing_more(seller_ws)
+    async with httpx.AsyncClient(base_url=a.http) as http:
+        history = await http.get(f"/chat/chat_messages/{chat_id}", headers=tokens.headers(seller, "realtor"))
+    assert [message["text"] for message in history.json()["messages"]] == ["один раз"]
+    for ws in (buyer_ws, seller_ws, retry_ws):
+        await ws.close()
+
+
+async def test_reconnect_with_after_replays_and_big_gaps_reload(
+    replicas: Replicas, world: World, tokens: TokenFactory
+) -> None:
+    a = await replicas(replay_limit=5)
+    chat_id, buyer, seller = await open_chat(world, a, tokens)
+    buyer_ws, _ = await open_socket(a.ws_url(chat_id, tokens.token(buyer, "user")))
+    for number in range(1, 9):
+        await say(buyer_ws, f"m{number}")
+        await receive_type(buyer_ws, "message")
+
+    replay_ws, hello = await open_socket(a.ws_url(chat_id, tokens.token(seller, "realtor"), after=5))
+    assert hello["last_seq"] == 8
+    assert [(await receive_type(replay_ws, "message"))["seq"] for _ in range(3)] == [6, 7, 8]
+    await nothing_more(replay_ws)
+
+    far_ws, _ = await open_socket(a.ws_url(chat_id, tokens.token(seller, "realtor"), after=1))
+    reload = await receive_type(far_ws, "reload")
+    assert (reload["after"], reload["last_seq"]) == (1, 8)
+    assert f"/chat/chat_messages/{chat_id}?after=1" in reload["detail"]
+    await say(buyer_ws, "m9")
+    assert (await receive_type(far_ws, "message"))["seq"] == 9  # live again after the reload
+    for ws in (buyer_ws, replay_ws, far_ws):
+        await ws.close()
+
+
+async def test_read_receipts_reach_the_other_side_and_clear_unread(
+    pair: tuple[Replica, Replica], world: World, tokens: TokenFactory
+) -> None:
+    a, b = pair
+    chat_id, buyer, seller = await open_chat(world, a, tokens)
+    buyer_ws, _ = await open_socket(a.ws_url(chat_id, tokens.token(buyer, "user")))
+    seller_ws, _ = await open_socket(b.ws_url(chat_id, tokens.token(seller, "realtor")))
+    for text in ("раз", "два"):
+        await say(buyer_ws, text)
+        await receive_type(buyer_ws, "message")
+        await receive_type(seller_ws, "message")
+    seller_headers = tokens.headers(seller, "realtor")
+    async with httpx.AsyncClient(base_url=b.http, headers=seller_headers) as http:
+        assert (await http.get("/chat/my_chats")).json()[0]["unread_count"] == 2
+        await seller_ws.send(json.dumps({"type": "read", "seq": 99}))  # clamped to the last message
+        receipt = await receive_type(buyer_ws, "read")
+        assert (receipt["user_id"], receipt["seq"]) == (seller, 2)
+        assert (await receive_type(seller_ws, "read"))["seq"] == 2
+        assert (await http.get("/chat/my_chats")).json()[0]["unread_count"] == 0
+        page = (await http.get(f"/chat/chat_messages/{chat_id}")).json()
+        assert (page["read_seq"], page["other_read_seq"]) == (2, 0)
+        await seller_ws.send(json.dumps({"type": "read", "seq": 1}))  # never moves back
+        assert (await receive_type(buyer_ws, "read"))["seq"] == 2
+    for ws in (buyer_ws, seller_ws):
+        await ws.close()
+
+
+async def test_bad_frames_get_error_frames_not_crashes(
+    pair: tuple[Replica, Replica], world: World, tokens: TokenFactory
+) -> None:
+    a, _ = pair
+    chat_id, buyer, _ = await open_chat(world, a, tokens)
+    ws, _ = await open_socket(a.ws_url(chat_id, tokens.token(buyer, "user")))
+    for frame, code in [
+        (json.dumps({"type": "dance"}), "invalid_frame"),
+        (json.dumps({"type": "read", "seq": "many"}), "invalid_frame"),
+        (json.dumps({"type": "message", "text": "x", "client_id": "not-a-uuid"}), "invalid_frame"),
+        (json.dumps({"type": "message", "text": "   "}), "empty"),
+        (json.dumps({"type": "message", "text": "я" * 4001}), "too_long"),
+    ]:
+        await ws.send(frame)
+        assert (await receive_type(ws, "error"))["code"] == code
+    await ws.send(b"\x00\x01")
+    assert (await receive_type(ws, "error"))["code"] == "unsupported"
+    assert (await say(ws, "и всё ещё работает"))["seq"] == 1
+    await ws.close()
+
+
+async def test_refused_sockets_get_close_codes(
+    pair: tuple[Replica, Replica], world: World, tokens: TokenFactory
+) -> None:
+    a, _ = pair
+    chat_id, buyer, _ = await open_chat(world, a, tokens)
+    cases = [
+        (a.ws_url(chat_id, None), 4001),
+        (a.ws_url(chat_id, "garbage"), 4001),
+        (a.ws_url(chat_id, TokenFactory().token(buyer, "user")), 4001),  # forged: unknown key
+        (a.ws_url(chat_id, tokens.token(buyer, "user", ttl_seconds=-10)), 4001),
+        (a.ws_url(chat_id, tokens.token(new_id(), "user")), 4003),
+        (a.ws_url(999_999_999, tokens.token(buyer, "user")), 4003),
+        (a.ws_url("abc", tokens.token(buyer, "user")), 4003),
+    ]
+    from websockets.asyncio.client import connect
+
+    for url, code in cases:
+        async with connect(url) as ws:
+            assert await closed_with(ws) == code, url
+
+
+async def test_flooding_sender_is_closed_with_4029(replicas: Replicas, world: World, tokens: TokenFactory) -> None:
+    a = await replicas(message_rate_limit=5)
+    chat_id, buyer, _ = await open_chat(world, a, tokens)
+    ws, _ = await open_socket(a.ws_url(chat_id, tokens.token(buyer, "user")))
+    for number in range(6):
+        await ws.send(f"спам {number}")
+    codes = await closed_with(ws)
+    assert codes == 4029
+
+
+async def test_slow_reader_is_dropped_while_a_fast_one_keeps_up(
+    pair: tuple[Replica, Replica], world: World, tokens: TokenFactory
+) -> None:
+    """Frames go through the real fan-out into a socket that stops reading; its queue stays bounded."""
+    a, b = pair
+    chat_id, buyer, seller = await open_chat(world, a, tokens)
+    slow_ws, _ = await open_socket(b.ws_url(chat_id, tokens.token(seller, "realtor")))
+    fast_ws, _ = await open_socket(b.ws_url(chat_id, tokens.token(buyer, "user")))
+    total = 4000
+    text = "x" * 4000
+
+    seen = 0
+
+    async def read_all() -> None:
+        nonlocal seen
+        while seen < total:
+            frame = await receive(fast_ws, 10)
+            assert frame["seq"] == seen + 1
+            seen += 1
+
+    reader = asyncio.create_task(read_all())
+    fanout = a.container.fanout
+    batch = 100
+    for start in range(1, total + 1, batch):
+        async with a.container.runtime.redis.pipeline(transaction=False) as pipe:
+            for seq in range(start, min(start + batch, total + 1)):
+                frame = {"type": "message", "id": seq, "seq": seq, "chat_id": chat_id, "sender_id": buyer}
+                pipe.publish(fanout.channel(chat_id), json.dumps(frame | {"text": text, "created_at": "2026-01-01"}))
+            await pipe.execute()
+        while seen < start - batch and not reader.done():  # a reader that keeps up, paced like one
+            await asyncio.sleep(0.001)
+    await asyncio.wait_for(reader, 30)
+    assert await closed_with(slow_ws, 30) == 4008
+    assert b.container.sockets.live_sockets() == 1
+    await fast_ws.close()
+
+
+async def test_deleted_user_closes_live_chat(pair: tuple[Replica, Replica], world: World, tokens: TokenFactory) -> None:
+    a, b = pair
+    chat_id, buyer, seller = await open_chat(world, a, tokens)
+    buyer_ws, _ = await open_socket(a.ws_url(chat_id, tokens.token(buyer, "user")))
+    seller_ws, _ = await open_socket(b.ws_url(chat_id, tokens.token(seller, "realtor")))
+    await world.delete_user(buyer)
+    closed = await receive_type(seller_ws, "closed")
+    assert (closed["reason"], closed["user_id"]) == ("user_deleted", buyer)
+    assert await closed_with(buyer_ws) == 4001
+    await seller_ws.send(json.dumps({"type": "message", "text": "вы тут?"}))
+    assert (await receive_type(seller_ws, "error"))["code"] == "chat_closed"
+    await seller_ws.close()
+
+
+async def test_fanout_recovers_after_redis_drops_the_subscriber(
+    pair: tuple[Replica, Replica], world: World, tokens: TokenFactory
+) -> None:
+    a, b = pair
+    chat_id, buyer, seller = await open_chat(world, a, tokens)
+    buyer_ws, _ = await open_socket(a.ws_url(chat_id, tokens.token(buyer, "user")))
+    seller_ws, _ = await open_socket(b.ws_url(chat_id, tokens.token(seller, "realtor")))
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        clients = await redis.client_list()
+        name = f"chat-fanout-{b.container.sockets.replica}"
+        killed = [client["id"] for client in clients if client.get("name") == name]
+        assert killed
+        for client_id in killed:
+            await redis.client_kill_filter(_id=client_id)
+    finally:
+        await redis.aclose()
+    async with httpx.AsyncClient(base_url=b.http) as http:
+        for _ in range(50):
+            if (await http.get("/ready")).status_code == 503:
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("/ready did not report the fan-out down")
+        # Sent while B has no subscription: B catches up from PostgreSQL once it resubscribed.
+        await say(buyer_ws, "пока Redis мигал")
+        await receive_type(buyer_ws, "message")
+        assert (await receive_type(seller_ws, "message", timeout=10))["text"] == "пока Redis мигал"
+        assert (await http.get("/ready")).status_code == 200
+    await say(buyer_ws, "и после")
+    assert (await receive_type(seller_ws, "message"))["text"] == "и после"
+    for ws in (buyer_ws, seller_ws):
+        await ws.close()
+
+
+async def test_graceful_shutdown_closes_sockets_with_1012(
+    replicas: Replicas, world: World, tokens: TokenFactory
+) -> None:
+    a = await replicas()
+    chat_id, buyer, _ = await open_chat(world, a, tokens)
+    ws, _ = await open_socket(a.ws_url(chat_id, tokens.token(buyer, "user")))
+    stopping = asyncio.create_task(a.stop())
+    assert await closed_with(ws) == 1012
+    await stopping
