@@ -36,7 +36,7 @@ Doc = dict[str, Any]
 # Which settings class each process loads (the verifier is auth's code).
 SETTINGS = {
     "auth": "auth_service.settings:AuthSettings",
-    "verifier": "auth_service.settings:AuthSettings",
+    "verifier": "auth_service.settings:VerifierSettings",
     "listings": "listings_service.settings:ListingsSettings",
     "requests": "requests_service.settings:RequestsSettings",
     "chat": "chat_service.settings:ChatSettings",

@@ -17,14 +17,20 @@ class SmsProviderName(StrEnum):
     SMSRU = "smsru"
 
 
-class AuthSettings(ServiceSettings):
-    service_name: str = "auth"
+class VerifierSettings(ServiceSettings):
+    """The forward-auth verifier: public keys only, no secrets of the auth API."""
 
-    jwt_private_key_path: Path
-    # The verifier needs only the public half of the signing key.
+    service_name: str = "auth-verifier"
+
     jwt_public_key_path: Path
     # Public keys of retired signing keys, still published so unexpired tokens keep working.
     jwt_previous_public_key_paths: list[Path] = Field(default_factory=list)
+
+
+class AuthSettings(VerifierSettings):
+    service_name: str = "auth"
+
+    jwt_private_key_path: Path
     access_token_minutes: int = Field(default=24 * 60, ge=1, le=30 * 24 * 60)
 
     code_hmac_secret: SecretStr
@@ -64,6 +70,11 @@ class AuthSettings(ServiceSettings):
     def codes_are_shown(self) -> bool:
         """Only the development console provider lets the API return codes."""
         return self.sms_provider is SmsProviderName.CONSOLE
+
+
+@lru_cache
+def get_verifier_settings() -> VerifierSettings:
+    return VerifierSettings.from_environment()
 
 
 @lru_cache

@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 from auth_service.domain.tokens import load_public_key
 from auth_service.events.handlers import revocation_handlers
 from auth_service.models import RevokedUser
-from auth_service.settings import AuthSettings, get_settings
+from auth_service.settings import VerifierSettings, get_verifier_settings
 from service_kit.db import Database
 from service_kit.events.consumer import BroadcastSubscriber
 from service_kit.events.topology import Topology
@@ -61,7 +61,7 @@ def _token_from_request(headers: dict[bytes, bytes]) -> str | None:
 
 
 class VerifierApp:
-    def __init__(self, settings: AuthSettings) -> None:
+    def __init__(self, settings: VerifierSettings) -> None:
         self.settings = settings
         public_keys = [settings.jwt_public_key_path, *settings.jwt_previous_public_key_paths]
         self.revocations = RevocationList()
@@ -173,7 +173,7 @@ class VerifierApp:
         await self._redis.aclose()
 
 
-def create_verifier_app(settings: AuthSettings | None = None) -> VerifierApp:
-    settings = settings or get_settings()
+def create_verifier_app(settings: VerifierSettings | None = None) -> VerifierApp:
+    settings = settings or get_verifier_settings()
     configure_logging("auth-verifier", settings.log_level, settings.log_json)
     return VerifierApp(settings)

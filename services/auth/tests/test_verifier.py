@@ -8,15 +8,20 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from auth_service.settings import AuthSettings
+from auth_service.settings import AuthSettings, VerifierSettings
 from auth_service.verifier import create_verifier_app
 
 from .conftest import Users
 
 
+def verifier_settings(settings: AuthSettings) -> VerifierSettings:
+    """The verifier's share of the auth settings: no private key, no secrets."""
+    return VerifierSettings(**settings.model_dump(include=set(VerifierSettings.model_fields)))
+
+
 @pytest.fixture
 async def verifier(settings: AuthSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_verifier_app(settings)
+    app = create_verifier_app(verifier_settings(settings))
     async with LifespanManager(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://verifier") as http:
             yield http
@@ -74,7 +79,9 @@ async def test_revocations_are_rebuilt_from_postgresql_on_start(
     headers = await users.login(phone)
     await client.request("DELETE", "/users/delete", json={"phone": phone}, headers=headers)
     # Another namespace: its Redis has never heard of the deletion.
-    fresh = create_verifier_app(settings.model_copy(update={"namespace": settings.namespace + "-fresh"}))
+    fresh = create_verifier_app(
+        verifier_settings(settings).model_copy(update={"namespace": settings.namespace + "-fresh"})
+    )
     async with LifespanManager(fresh):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fresh), base_url="http://v") as verifier:
             assert (await verifier.get("/verify", headers=headers)).status_code == 401
