@@ -1,7 +1,6 @@
 """Opening chats, listing a user's chats and paging their history."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
@@ -176,7 +175,3 @@ class Chats:
         if after is None:
             page.reverse()
         return HistoryPage(chat, page, has_more)
-
-
-def created_at_or_none(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
