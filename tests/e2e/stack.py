@@ -160,3 +160,30 @@ class Stack:
                     await admin.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+class ComposeStack:
+    """The same e2e tests against deploy/compose.yml, where a Docker engine runs (E2E_TARGET=compose).
+
+    Development override (console SMS provider, so tests read codes as with
+    `make run`), a project name of its own, the gateway on a free port.
+    """
+
+    def __init__(self) -> None:
+        self.run_id = secrets.token_hex(4)
+        self.port = free_port()
+        self.gateway = f"http://127.0.0.1:{self.port}"
+        self._compose = [
+            "docker", "compose",
+            "-f", str(ROOT / "deploy" / "compose.yml"),
+            "-f", str(ROOT / "deploy" / "compose.override.example.yml"),
+            "-p", f"e2e-{self.run_id}",
+        ]  # fmt: skip
+        self._env = os.environ | {"GATEWAY_PUBLISH": str(self.port)}
+
+    def start(self) -> None:
+        subprocess.run(["sh", str(ROOT / "deploy" / "dev-secrets.sh")], check=True, env=self._env)
+        subprocess.run([*self._compose, "up", "-d", "--build", "--wait"], check=True, env=self._env, cwd=ROOT)
+
+    def destroy(self) -> None:
+        subprocess.run([*self._compose, "down", "-v"], check=False, env=self._env, cwd=ROOT)

@@ -3,6 +3,7 @@
 import io
 
 import httpx
+import pytest
 from PIL import Image
 
 from .conftest import Client
@@ -113,6 +114,7 @@ def test_garbage_gets_4xx_never_500(gateway: httpx.Client, app_client: Client, p
     assert "avatar" in not_image.json()["detail"]
 
 
+@pytest.mark.local_stack
 def test_with_auth_stopped_protected_routes_fail_closed(stack: Stack, app_client: Client, phone: str) -> None:
     headers = app_client.login(phone)
     # The same gateway (same honcho, Procfile and routes) with the auth processes gone.

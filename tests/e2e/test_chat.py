@@ -184,6 +184,7 @@ def test_strangers_and_bad_tokens_are_kept_out(gateway: httpx.Client, app_client
         assert refused.value.response.status_code == 401
 
 
+@pytest.mark.local_stack
 def test_killing_a_replica_loses_and_duplicates_nothing(
     stack: Stack, gateway: httpx.Client, app_client: Client, phone: str
 ) -> None:

@@ -26,7 +26,7 @@ from referencing import Registry, Resource
 
 from service_kit.events.envelope import EventEnvelope
 from service_kit.events.topology import Topology
-from service_kit.security import AUDIENCE, ISSUER, public_jwk
+from service_kit.security import AUDIENCE, ISSUER, InvalidToken, public_jwk
 from service_kit.settings import ServiceSettings
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
@@ -219,3 +219,34 @@ def assert_openapi_matches_contract(app: FastAPI, service: str) -> None:
         path.write_text(current, encoding="utf-8")
     committed = path.read_text(encoding="utf-8") if path.exists() else ""
     assert current == committed, f"{service}'s API drifted from {path}; run `make contracts` and review the diff"
+
+
+class StandardServiceChecks:
+    """What every service must pass; a service's tests subclass it as ``TestStandard`` with ``service``.
+
+    Needs the ``app`` and ``client`` fixtures of the service's conftest.
+    """
+
+    service: str
+
+    async def test_health_ready_and_metrics(self, client: httpx.AsyncClient) -> None:
+        assert (await client.get("/health")).json() == {"status": "ok"}
+        deadline = time.monotonic() + 10
+        ready = await client.get("/ready")
+        while ready.status_code != 200 and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+            ready = await client.get("/ready")
+        assert ready.status_code == 200, ready.text
+        assert "http_requests_total" in (await client.get("/metrics")).text
+
+    async def test_docs_are_served_under_the_service_name(self, client: httpx.AsyncClient) -> None:
+        assert (await client.get(f"/docs/{self.service}")).status_code == 200
+        document = (await client.get(f"/openapi/{self.service}.json")).json()
+        assert document["info"]["title"] == f"Marketplace {self.service} service"
+
+    async def test_tokens_signed_by_unknown_keys_are_refused(self, app: FastAPI) -> None:
+        with pytest.raises(InvalidToken, match="unknown key"):
+            app.state.token_verifier.verify(TokenFactory().token(1, "user"))
+
+    def test_openapi_matches_the_contract(self, app: FastAPI) -> None:
+        assert_openapi_matches_contract(app, self.service)
