@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dotenv import dotenv_values
 from redis.asyncio import Redis
 
+from service_kit.events.topology import declare_all_queues
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ["auth", "listings", "requests", "chat"]
 
@@ -85,6 +87,14 @@ async def create_databases(env: dict[str, str]) -> None:
         await admin.close()
 
 
+async def declare_queues(env: dict[str, str]) -> None:
+    connection = await aio_pika.connect(env["RABBITMQ_URL"])
+    try:
+        await declare_all_queues(await connection.channel(), env["NAMESPACE"])
+    finally:
+        await connection.close()
+
+
 def migrate(env: dict[str, str]) -> None:
     for service in SERVICES:
         service_dir = ROOT / "services" / service
@@ -95,6 +105,13 @@ def migrate(env: dict[str, str]) -> None:
         )
 
 
+def _write_private(path: Path, data: bytes) -> None:
+    """Created readable by the owner only: never a moment with wider permissions."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
+
+
 def ensure_development_secrets(env: dict[str, str]) -> None:
     """Keys and secrets for development only; production provides its own."""
     private_path = ROOT / env["JWT_PRIVATE_KEY_PATH"]
@@ -102,12 +119,12 @@ def ensure_development_secrets(env: dict[str, str]) -> None:
     if not private_path.exists():
         private_path.parent.mkdir(parents=True, exist_ok=True)
         key = Ed25519PrivateKey.generate()
-        private_path.write_bytes(
+        _write_private(
+            private_path,
             key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
+            ),
         )
-        private_path.chmod(0o600)
         public_path.write_bytes(
             key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         )
@@ -115,8 +132,7 @@ def ensure_development_secrets(env: dict[str, str]) -> None:
     hmac_secret = secrets_dir / "code_hmac_secret"
     if not hmac_secret.exists():
         secrets_dir.mkdir(parents=True, exist_ok=True)
-        hmac_secret.write_text(secrets.token_urlsafe(48))
-        hmac_secret.chmod(0o600)
+        _write_private(hmac_secret, secrets.token_urlsafe(48).encode())
 
 
 def main() -> int:
@@ -129,6 +145,7 @@ def main() -> int:
     if sys.argv[2] == "prepare":
         asyncio.run(create_databases(env))
         migrate(env)
+        asyncio.run(declare_queues(env))
         ensure_development_secrets(env)
     return 0
 

@@ -55,10 +55,16 @@ class Stack:
         self.gateway = f"http://127.0.0.1:{self.env['GATEWAY_PORT']}"
         self.processes: list[subprocess.Popen[bytes]] = []
         self._owns_workdir = base is None
+        self._variants: list[Stack] = []
 
     def variant(self, **overrides: str) -> "Stack":
-        """Another run of the same stack (same databases and keys) with some settings changed."""
-        return Stack(self, **overrides)
+        """Another run of the same stack (same databases and keys) with some settings changed.
+
+        It is stopped with this stack at the latest, so no test can leave its processes behind.
+        """
+        child = Stack(self, **overrides)
+        self._variants.append(child)
+        return child
 
     def _environment(self) -> dict[str, str]:
         env = {key: value or "" for key, value in dotenv_values(ROOT / "deploy" / "local.env").items()}
@@ -78,6 +84,8 @@ class Stack:
         env["JWT_PUBLIC_KEY_PATH"] = str(self.workdir / "keys" / "jwt-public.pem")
         env["GATEWAY_RUN_DIR"] = str(self.workdir / "gateway")
         env["LOG_JSON"] = "false"
+        # Every e2e client comes from 127.0.0.1: the per-network daily cap would soon refuse codes.
+        env["CODE_DAILY_CAP_PER_IP"] = "100000"
         return env
 
     def prepare(self) -> None:
@@ -141,6 +149,8 @@ class Stack:
         return f"http://127.0.0.1:{self.env[port_variable]}{path}"
 
     def close(self) -> None:
+        for child in self._variants:
+            child.close()
         for honcho in self.processes:
             self.stop(honcho)
         if self._owns_workdir:

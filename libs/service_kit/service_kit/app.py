@@ -1,19 +1,46 @@
 """The common shape of a service's FastAPI app: middleware, errors, health, metrics."""
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from service_kit.middleware import MetricsMiddleware, RequestIdMiddleware, TrailingSlashMiddleware
+from service_kit.middleware import (
+    MetricsMiddleware,
+    RequestIdMiddleware,
+    TrailingSlashMiddleware,
+    UnhandledErrorMiddleware,
+)
+from service_kit.uploads import UploadRejected, UploadTooLarge
 
 logger = logging.getLogger(__name__)
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+class _AsciiJSONResponse(JSONResponse):
+    """Escapes non-ASCII, so an echoed lone surrogate from the client cannot break encoding."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode()
+
+
+async def upload_rejected(_: Request, error: Exception) -> JSONResponse:
+    status = 413 if isinstance(error, UploadTooLarge) else 422
+    return JSONResponse({"detail": str(error)}, status_code=status)
+
+
+async def validation_error(_: Request, error: Exception) -> JSONResponse:
+    """FastAPI's 422 shape (``detail`` lists each field), safe for any input it echoes."""
+    errors = error.errors() if isinstance(error, RequestValidationError) else []
+    return _AsciiJSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
 def create_service_app(
@@ -36,14 +63,12 @@ def create_service_app(
         **fastapi_options,
     )
     app.router.redirect_slashes = False
+    app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(MetricsMiddleware, service=service)
     app.add_middleware(TrailingSlashMiddleware)
     app.add_middleware(RequestIdMiddleware)
-
-    @app.exception_handler(Exception)
-    async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
-        logger.exception("unhandled error", extra={"path": request.url.path})
-        return JSONResponse({"detail": "Internal server error"}, status_code=500)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(UploadRejected, upload_rejected)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

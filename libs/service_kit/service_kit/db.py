@@ -1,20 +1,13 @@
 """Async SQLAlchemy engine and sessions for one service's database."""
 
-from collections.abc import AsyncIterator
-
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.engine: AsyncEngine = create_async_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """FastAPI dependency: one session per request, rolled back if not committed."""
-        async with self.sessions() as session:
-            yield session
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -1,5 +1,6 @@
 """Pure ASGI middleware every service runs: request ids, trailing slashes, metrics."""
 
+import logging
 import re
 import time
 import uuid
@@ -8,6 +9,8 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service_kit.logging import request_id_var
+
+logger = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = b"x-request-id"
 # A client-chosen id is kept only if it cannot smuggle anything into logs.
@@ -85,3 +88,41 @@ class MetricsMiddleware:
             template = getattr(route, "path", "unmatched")
             HTTP_REQUESTS.labels(self.service, scope["method"], template, str(status_code)).inc()
             HTTP_LATENCY.labels(self.service, scope["method"], template).observe(time.perf_counter() - started)
+
+
+class UnhandledErrorMiddleware:
+    """Answers an unexpected error with a JSON 500 and keeps the connection usable.
+
+    Starlette's own handler re-raises after answering, which makes the server
+    drop the keep-alive connection; the gateway would then fail the next,
+    unrelated request it sends on that pooled connection.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracking_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking_start)
+        except Exception:
+            logger.exception("unhandled error", extra={"path": scope.get("path")})
+            if started:
+                raise  # half a response went out: only closing the connection is honest
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b'{"detail":"Internal server error"}'})

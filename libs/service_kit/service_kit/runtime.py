@@ -8,7 +8,7 @@ events, its deduplicating consumer. ``lifespan`` starts and stops all of it.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -20,12 +20,16 @@ from service_kit.db import Database
 from service_kit.events.consumer import EventConsumer, EventHandler
 from service_kit.events.outbox import Outbox
 from service_kit.events.relay import OutboxRelay
-from service_kit.events.topology import Topology
+from service_kit.events.topology import Topology, subscriptions
 from service_kit.security import KeySet, RemoteKeySet, RevocationFeed, RevocationList, TokenVerifier
 from service_kit.settings import ServiceSettings
 from service_kit.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
+
+
+async def _run(job: Callable[[], Awaitable[None]]) -> None:
+    await job()
 
 
 class ServiceRuntime:
@@ -54,7 +58,13 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[Any]] = []
 
     def consume(self, handlers: Mapping[str, EventHandler]) -> None:
-        """Subscribes the service's own queue to these event types."""
+        """Subscribes the service's own queue to these event types (as contracts/subscriptions.json lists)."""
+        declared = set(subscriptions().get(self.settings.service_name, []))
+        if declared != set(handlers):
+            raise RuntimeError(
+                f"{self.settings.service_name} handles {sorted(handlers)} but contracts/subscriptions.json "
+                f"binds its queue to {sorted(declared)}"
+            )
         self.consumer = EventConsumer(
             self.database,
             self._processed_events,
@@ -128,13 +138,18 @@ class ServiceRuntime:
         return {"database": database, "redis": redis, "rabbitmq": rabbitmq, "signing_keys": signing_keys}
 
     def lifespan(
-        self, on_start: Callable[[], Any] | None = None
+        self,
+        on_start: Callable[[], Awaitable[None]] | None = None,
+        background: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
+        """Starts the runtime (after ``on_start``) and the service's own ``background`` loops."""
+
         @contextlib.asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
             if on_start is not None:
                 await on_start()
             await self.start()
+            self._tasks += [asyncio.create_task(_run(job)) for job in background]
             try:
                 yield
             finally:

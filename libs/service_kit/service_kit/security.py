@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -31,6 +32,7 @@ ALGORITHMS = ["EdDSA"]
 ISSUER = "marketplace-auth"
 AUDIENCE = "marketplace"
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud"]
+_USER_ID = re.compile(r"[1-9][0-9]{0,18}")
 
 
 def _b64url(data: bytes) -> str:
@@ -91,7 +93,7 @@ class RemoteKeySet(KeySet):
 
     async def refresh(self) -> bool:
         async with self._lock:
-            if time.monotonic() - self._last_refresh < self._min_refresh and len(self):
+            if time.monotonic() - self._last_refresh < (self._min_refresh if len(self) else 2.0):
                 return False
             self._last_refresh = time.monotonic()
             try:
@@ -138,7 +140,7 @@ class RevocationFeed:
         await self._redis.sadd(self._set_key, user_id)
         await self._redis.publish(self._channel, str(user_id))
 
-    async def replace_all(self, user_ids: list[int]) -> None:
+    async def add_all(self, user_ids: list[int]) -> None:
         self.revocations.add(*user_ids)
         if user_ids:
             await self._redis.sadd(self._set_key, *user_ids)
@@ -213,7 +215,10 @@ class TokenVerifier:
                 issuer=ISSUER,
                 options={"require": REQUIRED_CLAIMS},
             )
-            principal = Principal(user_id=int(claims["sub"]), role=str(claims["role"]))
+            subject, role = claims["sub"], claims["role"]
+            if not (isinstance(subject, str) and _USER_ID.fullmatch(subject) and isinstance(role, str)):
+                raise ValueError("malformed subject or role")
+            principal = Principal(user_id=int(subject), role=role)
         except jwt.ExpiredSignatureError as error:
             raise InvalidToken("token expired") from error
         except (jwt.PyJWTError, KeyError, ValueError) as error:
@@ -223,6 +228,20 @@ class TokenVerifier:
 
 class UnknownKey(InvalidToken):
     pass
+
+
+def token_from(authorization: str | None, query_tokens: list[str]) -> str | None:
+    """The one token of a socket request: the bearer header or the ``token`` query value.
+
+    The gateway's verifier and the chat service must agree on which token they
+    checked, so several query tokens, or a header and a different query token,
+    are refused rather than resolved by some precedence.
+    """
+    header = bearer_token(authorization)
+    query = {value.removeprefix("Bearer ").strip() for value in query_tokens if value.strip()}
+    if len(query) > 1 or (header is not None and query and query != {header}):
+        raise InvalidToken("ambiguous credentials: send one token")
+    return header or next(iter(query), None)
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -19,7 +19,8 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
-    environment: Environment = Environment.DEVELOPMENT
+    # Production unless told otherwise: a forgotten variable must not switch on development shortcuts.
+    environment: Environment = Environment.PRODUCTION
     service_name: str
     database_url: str
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"

@@ -134,6 +134,10 @@ class TokenFactory:
             "iss": ISSUER,
             "aud": AUDIENCE,
         }
+        return self.sign(claims)
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        """Any claims, for tests of what the verifiers refuse."""
         return jwt.encode(claims, self._key, algorithm="EdDSA", headers={"kid": self._jwk["kid"]})
 
     def headers(self, user_id: int, role: str) -> dict[str, str]:

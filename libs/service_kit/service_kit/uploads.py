@@ -6,6 +6,7 @@ and any trailing payload), PDFs are recognised by their magic bytes, and files
 are stored under generated names.
 """
 
+import asyncio
 import io
 import os
 import re
@@ -26,7 +27,11 @@ _CHUNK = 64 * 1024
 
 
 class UploadRejected(ValueError):
-    """The file is too large or not what it claims to be; the message says which."""
+    """The file is not what it claims to be (422); the message names the field."""
+
+
+class UploadTooLarge(UploadRejected):
+    """The file or the request is over a size limit (413)."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ async def read_limited(upload: UploadFile, max_bytes: int, field: str) -> bytes:
     while chunk := await upload.read(_CHUNK):
         buffer += chunk
         if len(buffer) > max_bytes:
-            raise UploadRejected(f"{field}: file is larger than {max_bytes // (1024 * 1024)} MiB")
+            raise UploadTooLarge(f"{field}: file is larger than {max_bytes // (1024 * 1024)} MiB")
     if not buffer:
         raise UploadRejected(f"{field}: file is empty")
     return bytes(buffer)
@@ -65,7 +70,7 @@ def clean_image(data: bytes, field: str, max_pixels: int) -> CleanFile:
                     upright = upright.convert("RGB")
                 output = io.BytesIO()
                 # Saving without exif/info drops the metadata (GPS, camera) of the original.
-                options: dict[str, object] = {"optimize": True} if image_format == "PNG" else {"quality": 90}
+                options: dict[str, object] = {} if image_format == "PNG" else {"quality": 90}
                 upright.save(output, format=image_format, **options)
     except UploadRejected:
         raise
@@ -74,6 +79,15 @@ def clean_image(data: bytes, field: str, max_pixels: int) -> CleanFile:
     except (OSError, ValueError, SyntaxError) as error:
         raise UploadRejected(f"{field}: the image is damaged") from error
     return CleanFile(data=output.getvalue(), extension=IMAGE_FORMATS[image_format][0])
+
+
+# Decoding is CPU and memory heavy: a few at a time, off the event loop.
+_IMAGE_WORKERS = asyncio.Semaphore(2)
+
+
+async def clean_image_in_worker(data: bytes, field: str, max_pixels: int) -> CleanFile:
+    async with _IMAGE_WORKERS:
+        return await asyncio.to_thread(clean_image, data, field, max_pixels)
 
 
 def check_pdf(data: bytes, field: str) -> CleanFile:

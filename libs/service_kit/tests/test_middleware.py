@@ -43,6 +43,14 @@ def make_app(checks: dict[str, ReadinessCheck]) -> FastAPI:
     async def item(item_id: int) -> dict[str, int]:
         return {"id": item_id}
 
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    @app.post("/echo")
+    async def echo(body: dict[str, int]) -> dict[str, int]:
+        return body
+
     return app
 
 
@@ -152,3 +160,18 @@ async def test_metrics_use_route_templates(client: httpx.AsyncClient) -> None:
         r'http_requests_total\{[^}]*route="/items/\{item_id\}"[^}]*service="kit-test"', metrics
     ) or re.search(r'http_requests_total\{[^}]*service="kit-test"[^}]*route="/items/\{item_id\}"', metrics)
     assert "424242" not in metrics
+
+
+async def test_a_bug_answers_json_500_without_raising_out_of_the_app(client: httpx.AsyncClient) -> None:
+    # httpx's ASGI transport re-raises what escapes the app, as a server would drop the connection.
+    response = await client.get("/boom")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error"}
+    assert (await client.get("/x")).status_code == 200
+
+
+async def test_validation_errors_echoing_a_lone_surrogate_are_still_json(client: httpx.AsyncClient) -> None:
+    # JSON may escape a lone surrogate; Python decodes it, but UTF-8 cannot encode it back.
+    response = await client.post("/echo", content=rb'{"a": "\ud800"}', headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "a"]

@@ -1,6 +1,11 @@
 """Builds the auth service's long-lived objects once per process, from settings."""
 
+import asyncio
+import logging
 from dataclasses import dataclass
+
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
 from auth_service.domain.accounts import Accounts, CodePolicy
 from auth_service.domain.sms import ConsoleSmsProvider, SmsProvider, SmsRuProvider
@@ -11,6 +16,8 @@ from auth_service.settings import AuthSettings, SmsProviderName
 from service_kit.runtime import ServiceRuntime
 from service_kit.security import KeySet
 from service_kit.uploads import MediaStore
+
+logger = logging.getLogger(__name__)
 
 
 def sms_provider(settings: AuthSettings) -> SmsProvider:
@@ -67,4 +74,16 @@ class AuthContainer:
         async with self.runtime.database.sessions() as session:
             revoked = await self.accounts.revoked_user_ids(session)
         self.runtime.revocations.add(*revoked)
-        await self.runtime.revocation_feed.replace_all(revoked)
+        try:
+            await self.runtime.revocation_feed.add_all(revoked)
+        except RedisError:
+            logger.warning("cannot copy revocations to Redis now; will retry")
+
+    async def keep_redis_revocations_seeded(self, every_seconds: float = 60.0) -> None:
+        """Redis keeps nothing on disk: re-copy the list so a restarted Redis is whole again."""
+        while True:
+            await asyncio.sleep(every_seconds)
+            try:
+                await self.load_revocations()
+            except SQLAlchemyError:
+                logger.warning("cannot read revocations from PostgreSQL now; will retry")

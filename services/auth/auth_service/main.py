@@ -14,7 +14,6 @@ from auth_service.domain.throttle import Throttled
 from auth_service.settings import AuthSettings, get_settings
 from service_kit.app import create_service_app
 from service_kit.logging import configure_logging
-from service_kit.uploads import UploadRejected
 
 
 def _detail(status_code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -41,19 +40,12 @@ def _register_errors(app: FastAPI) -> None:
     async def sms_failed(_: Request, __: Exception) -> JSONResponse:
         return _detail(status.HTTP_503_SERVICE_UNAVAILABLE, "Could not send the SMS now; try again shortly")
 
-    async def upload_rejected(_: Request, error: Exception) -> JSONResponse:
-        too_large = "larger than" in str(error)
-        return _detail(
-            status.HTTP_413_CONTENT_TOO_LARGE if too_large else status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)
-        )
-
     app.add_exception_handler(BadCredentials, bad_credentials)
     app.add_exception_handler(InvalidPhone, invalid_phone)
     app.add_exception_handler(Throttled, throttled)
     app.add_exception_handler(NotYourAccount, not_your_account)
     app.add_exception_handler(UserGone, user_gone)
     app.add_exception_handler(SmsDeliveryFailed, sms_failed)
-    app.add_exception_handler(UploadRejected, upload_rejected)
 
 
 def create_app(settings: AuthSettings | None = None) -> FastAPI:
@@ -64,7 +56,9 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         service="auth",
         title="Marketplace auth service",
         version="1.0.0",
-        lifespan=container.runtime.lifespan(on_start=container.load_revocations),
+        lifespan=container.runtime.lifespan(
+            on_start=container.load_revocations, background=[container.keep_redis_revocations_seeded]
+        ),
         readiness=lambda _: container.runtime.readiness(),
         description="Users, activation codes and access tokens (seed endpoints 1-8).",
     )

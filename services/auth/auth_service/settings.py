@@ -49,7 +49,8 @@ class AuthSettings(VerifierSettings):
     media_dir: Path = Path("var/media/auth")
     media_url_prefix: str = "/media/auth"
     max_image_bytes: int = 5 * 1024 * 1024
-    max_image_pixels: int = 40_000_000
+    # Avatars and license photos: 12 MP is plenty, and bounds decoding memory and time.
+    max_image_pixels: int = 12_000_000
     users_list_max_limit: int = 100
 
     @model_validator(mode="after")

@@ -37,6 +37,7 @@ from service_kit.security import (
     TokenVerifier,
     bearer_token,
     public_jwk,
+    token_from,
 )
 from service_kit.tasks import cancel_and_wait
 
@@ -48,16 +49,11 @@ _JSON = (b"content-type", b"application/json")
 
 
 def _token_from_request(headers: dict[bytes, bytes]) -> str | None:
-    token = bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
-    if token is not None:
-        return token
-    forwarded_uri = headers.get(b"x-forwarded-uri", b"").decode("latin-1")
-    parts = urlsplit(forwarded_uri)
-    if parts.path.startswith(QUERY_TOKEN_PATH_PREFIX):
-        values = parse_qs(parts.query).get("token")
-        if values and values[0]:
-            return values[0].removeprefix("Bearer ").strip()
-    return None
+    authorization = headers.get(b"authorization", b"").decode("latin-1")
+    parts = urlsplit(headers.get(b"x-forwarded-uri", b"").decode("latin-1"))
+    if not parts.path.startswith(QUERY_TOKEN_PATH_PREFIX):
+        return bearer_token(authorization)
+    return token_from(authorization, parse_qs(parts.query).get("token", []))
 
 
 class VerifierApp:
@@ -95,7 +91,11 @@ class VerifierApp:
 
     async def _verify(self, scope: Scope, send: Send, *, optional: bool) -> None:
         headers = dict(scope["headers"])
-        token = _token_from_request(headers)
+        try:
+            token = _token_from_request(headers)
+        except InvalidToken as error:
+            await self._unauthorized(send, f"Invalid credentials: {error}")
+            return
         if token is None:
             if optional:
                 await self._respond(send, 200, None)
@@ -164,6 +164,7 @@ class VerifierApp:
                 return
             except Exception:
                 logger.warning("verifier cannot subscribe to user.deleted yet; retrying")
+                await self._events.stop()
                 await asyncio.sleep(2)
 
     async def _stop(self) -> None:

@@ -1,5 +1,6 @@
 """Seed endpoints 1-8 against the real app, database and Redis."""
 
+import asyncio
 import io
 
 import httpx
@@ -269,3 +270,61 @@ async def test_forged_or_foreign_tokens_are_refused(client: httpx.AsyncClient, u
     for bad in (forged, hs256, none_alg, "garbage"):
         response = await client.get("/users/me", headers={"Authorization": f"Bearer {bad}"})
         assert response.status_code == 401, bad
+
+
+async def test_text_the_database_cannot_store_is_refused_up_front(
+    client: httpx.AsyncClient, users: Users, phone: str, another_phone: str
+) -> None:
+    body = {"phone": phone, "first_name": "a\u0000b", "last_name": "B", "role": "user"}
+    response = await client.post("/users/register", json=body)
+    assert response.status_code == 422
+    assert "first_name" in response.text
+    # Nothing was spent: the phone can register at once.
+    await users.register(phone)
+    headers = await users.login(another_phone)
+    for field, value in [("sex", "x" * 21), ("user_type", "x" * 51), ("about", "a\u0000")]:
+        refused = await client.put("/users/update", data={"phone": another_phone, field: value}, headers=headers)
+        assert refused.status_code == 422, (field, refused.text)
+        assert field in refused.text
+
+
+async def test_concurrent_update_and_delete_of_one_account_never_fail(
+    client: httpx.AsyncClient, users: Users, phone: str
+) -> None:
+    headers = await users.login(phone)
+    calls = [
+        client.put("/users/update", data={"phone": phone, "city": "Тверь"}, headers=headers),
+        client.request("DELETE", "/users/delete", json={"phone": phone}, headers=headers),
+        client.request("DELETE", "/users/delete", json={"phone": phone}, headers=headers),
+        client.put("/users/update", data={"phone": phone, "city": "Омск"}, headers=headers),
+    ]
+    statuses = sorted(response.status_code for response in await asyncio.gather(*calls))
+    assert statuses.count(200) >= 1 and all(status in (200, 401) for status in statuses), statuses
+    assert (await client.get("/users/me", headers=headers)).status_code == 401
+
+
+async def test_the_list_shows_only_activated_accounts(
+    client: httpx.AsyncClient, users: Users, phone: str, another_phone: str
+) -> None:
+    headers = await users.login(phone)
+    await users.register(another_phone)  # never confirmed
+    listed = (await client.get("/users/list?limit=100", headers=headers)).json()
+    phones = {user["phone"] for user in listed}
+    assert phone in phones
+    assert another_phone not in phones
+
+
+async def test_a_network_over_its_cap_cannot_spend_other_phones_limits(
+    client: httpx.AsyncClient, users: Users, settings: AuthSettings, phone: str
+) -> None:
+    for number in range(settings.code_daily_cap_per_ip):
+        assert (await client.post("/users/reset", json={"phone": f"+7929{number:07d}"})).status_code == 200
+    assert (await client.post("/users/reset", json={"phone": phone})).status_code == 429
+    # The victim, from another network, is not on a cooldown the attacker started.
+    other_network = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=client._transport.app, client=("10.9.9.9", 1)),  # type: ignore[attr-defined]
+        base_url="http://auth",
+    )
+    async with other_network:
+        body = {"phone": phone, "first_name": "A", "last_name": "B", "role": "user"}
+        assert (await other_network.post("/users/register", json=body)).status_code == 201

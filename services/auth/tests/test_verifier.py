@@ -93,3 +93,14 @@ async def test_health_and_ready(verifier: httpx.AsyncClient) -> None:
     while (await verifier.get("/ready")).status_code != 200 and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     assert (await verifier.get("/ready")).status_code == 200
+
+
+async def test_ambiguous_socket_credentials_are_refused(verifier: httpx.AsyncClient, users: Users, phone: str) -> None:
+    headers = await users.login(phone)
+    token = headers["Authorization"].removeprefix("Bearer ")
+    two_tokens = await verifier.get("/verify", headers={"X-Forwarded-Uri": f"/chat/ws/1?token={token}&token=other"})
+    assert two_tokens.status_code == 401
+    header_and_other_query = await verifier.get("/verify", headers=headers | {"X-Forwarded-Uri": "/chat/ws/1?token=x"})
+    assert header_and_other_query.status_code == 401
+    same_in_both = await verifier.get("/verify", headers=headers | {"X-Forwarded-Uri": f"/chat/ws/1?token={token}"})
+    assert same_in_both.status_code == 200

@@ -1,12 +1,24 @@
 """RabbitMQ topology: one topic exchange, a queue per consuming service, a dead-letter queue."""
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 
 # A message redelivered this many times goes to the dead-letter queue instead of looping.
 DELIVERY_LIMIT = 5
+
+SUBSCRIPTIONS_PATH = Path(__file__).resolve().parents[4] / "contracts" / "subscriptions.json"
+
+
+def subscriptions(path: Path = SUBSCRIPTIONS_PATH) -> dict[str, list[str]]:
+    """Consuming service -> the event types its queue is bound to (contracts/subscriptions.json)."""
+    table: dict[str, list[str]] = {
+        service: types for service, types in json.loads(path.read_text()).items() if service != "description"
+    }
+    return table
 
 
 @dataclass(frozen=True)
@@ -62,3 +74,10 @@ class Topology:
         for event_type in event_types:
             await queue.bind(exchange, routing_key=event_type)
         return queue
+
+
+async def declare_all_queues(channel: AbstractChannel, namespace: str) -> None:
+    """Every consumer's queue and bindings, before any producer publishes (the set-up step)."""
+    topology = Topology(namespace)
+    for consumer, event_types in subscriptions().items():
+        await topology.declare_service_queue(channel, consumer, event_types)

@@ -169,15 +169,21 @@ class Accounts:
             self._media.delete(name)
 
     async def list_users(self, session: AsyncSession, skip: int, limit: int) -> list[User]:
-        result = await session.scalars(select(User).order_by(User.id).offset(skip).limit(limit))
+        # Only activated accounts: a registration nobody confirmed is not a user yet.
+        result = await session.scalars(
+            select(User).where(User.is_active.is_(True)).order_by(User.id).offset(skip).limit(limit)
+        )
         return list(result)
 
     async def revoked_user_ids(self, session: AsyncSession) -> list[int]:
         return list(await session.scalars(select(RevokedUser.user_id)))
 
     async def _own_account(self, session: AsyncSession, principal: Principal, raw_phone: str) -> User:
+        """The caller's row, locked: a concurrent update and delete of one account queue up."""
         phone = self.phone(raw_phone)
-        user = await self.get(session, principal.user_id)
+        user = await session.get(User, principal.user_id, with_for_update=True)
+        if user is None:
+            raise UserGone
         if user.phone != phone:
             raise NotYourAccount
         return user

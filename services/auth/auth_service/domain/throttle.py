@@ -30,13 +30,17 @@ class CodeSendThrottle:
         self._limits = limits
 
     async def claim(self, phone: str, client_ip: str) -> None:
-        """Counts one send for the phone and the IP, or raises Throttled."""
+        """Counts one send for the IP and the phone, or raises Throttled.
+
+        The IP is charged first: a network over its cap cannot go on spending
+        other people's cooldowns and daily caps (locking them out).
+        """
+        await self._count(f"{self._prefix}:day:ip:{client_ip}", self._limits.daily_cap_per_ip, "your network")
         cooldown_key = f"{self._prefix}:cooldown:{phone}"
         if not await self._redis.set(cooldown_key, 1, nx=True, ex=self._limits.cooldown_seconds):
             wait = await self._redis.ttl(cooldown_key)
             raise Throttled(f"A code was sent recently; try again in {max(wait, 1)} s", wait)
         await self._count(f"{self._prefix}:day:phone:{phone}", self._limits.daily_cap_per_phone, "this phone")
-        await self._count(f"{self._prefix}:day:ip:{client_ip}", self._limits.daily_cap_per_ip, "your network")
 
     async def _count(self, key: str, cap: int, whose: str) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:

@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Body, File, Form, Query, UploadFile, status
-from pydantic import BaseModel, StringConstraints
 
 from auth_service.api.deps import ClientIp, Container, CurrentUser, Session
 from auth_service.domain.accounts import ProfileFiles
@@ -15,15 +14,14 @@ from auth_service.schemas import (
     MessageWithCode,
     PhoneAndCode,
     PhoneOnly,
+    ProfileForm,
     UserPublic,
     UserRegister,
     UserUpdated,
 )
-from service_kit.uploads import MediaStore, clean_image, read_limited
+from service_kit.uploads import CleanFile, MediaStore, clean_image_in_worker, read_limited
 
 router = APIRouter(prefix="/users", tags=["users"])
-
-Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 
 
 def user_public(user: User, media: MediaStore) -> UserPublic:
@@ -100,36 +98,6 @@ async def me(principal: CurrentUser, session: Session, container: Container) -> 
     return user_public(user, container.media)
 
 
-class ProfileForm(BaseModel):
-    """Fields of seed #5; absent fields stay as they are."""
-
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-    first_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
-    last_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
-    middle_name: Short | None = None
-    sex: Short | None = None
-    city: Short | None = None
-    email: (
-        Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-        | None
-    ) = None
-    user_type: Short | None = None
-    whatsapp: Short | None = None
-    telegram: Short | None = None
-    viber: Short | None = None
-    zoom: Short | None = None
-    prop_city: Short | None = None
-    prop_offer: Short | None = None
-    prop_type: Short | None = None
-    prop_state: Short | None = None
-    about: Annotated[str, StringConstraints(max_length=5000)] | None = None
-    notifications_all_messages: bool | None = None
-    notifications_new_matches: bool | None = None
-    notifications_responses: bool | None = None
-    notifications_contacts: bool | None = None
-    notifications_news: bool | None = None
-
-
 @router.put("/update")
 async def update(
     form: Annotated[ProfileForm, Form()],
@@ -141,18 +109,14 @@ async def update(
 ) -> UserUpdated:
     """Updates the caller's own profile; ``phone`` must be the caller's (403 otherwise)."""
     settings = container.settings
-    files = ProfileFiles(
-        avatar=None
-        if avatar is None
-        else clean_image(
-            await read_limited(avatar, settings.max_image_bytes, "avatar"), "avatar", settings.max_image_pixels
-        ),
-        licenses=None
-        if licenses is None
-        else clean_image(
-            await read_limited(licenses, settings.max_image_bytes, "licenses"), "licenses", settings.max_image_pixels
-        ),
-    )
+
+    async def checked(upload: UploadFile | None, field: str) -> CleanFile | None:
+        if upload is None:
+            return None
+        data = await read_limited(upload, settings.max_image_bytes, field)
+        return await clean_image_in_worker(data, field, settings.max_image_pixels)
+
+    files = ProfileFiles(avatar=await checked(avatar, "avatar"), licenses=await checked(licenses, "licenses"))
     changes = form.model_dump(exclude={"phone"}, exclude_unset=True)
     user = await container.accounts.update(session, principal, form.phone, changes, files)
     return UserUpdated(message="User updated successfully", user=user_public(user, container.media))
