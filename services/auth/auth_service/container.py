@@ -51,6 +51,7 @@ class AuthContainer:
                 ttl_seconds=settings.code_ttl_seconds,
                 max_failed_attempts=settings.code_max_failed_attempts,
                 default_region=settings.phone_default_region,
+                allowed_regions=frozenset(settings.phone_allowed_regions),
             ),
             outbox=runtime.outbox,
             throttle=CodeSendThrottle(

@@ -40,6 +40,8 @@ class AuthSettings(VerifierSettings):
     code_daily_cap_per_phone: int = 10
     code_daily_cap_per_ip: int = 50
     phone_default_region: str = "RU"
+    # Countries whose numbers may register (SMS costs money: no world-wide pumping).
+    phone_allowed_regions: list[str] = Field(default_factory=lambda: ["RU", "KZ", "BY"])
 
     sms_provider: SmsProviderName = SmsProviderName.CONSOLE
     smsru_api_id: SecretStr | None = None

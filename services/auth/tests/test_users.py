@@ -328,3 +328,15 @@ async def test_a_network_over_its_cap_cannot_spend_other_phones_limits(
     async with other_network:
         body = {"phone": phone, "first_name": "A", "last_name": "B", "role": "user"}
         assert (await other_network.post("/users/register", json=body)).status_code == 201
+
+
+async def test_only_sms_capable_numbers_of_served_countries_register(client: httpx.AsyncClient) -> None:
+    for raw, complaint in [
+        ("+1 650 253 0000", "not served"),
+        ("+7 495 123-45-67", "mobile"),
+        ("+7 925 123-45-67 ext 123", "not a valid"),
+    ]:
+        body = {"phone": raw, "first_name": "A", "last_name": "B", "role": "user"}
+        response = await client.post("/users/register", json=body)
+        assert response.status_code == 422, raw
+        assert complaint in response.json()["detail"], raw

@@ -48,6 +48,7 @@ class CodePolicy:
     ttl_seconds: int
     max_failed_attempts: int
     default_region: str
+    allowed_regions: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class Accounts:
         self._revocations = revocations
 
     def phone(self, raw: str) -> str:
-        return normalize_phone(raw, self._policy.default_region)
+        return normalize_phone(raw, self._policy.default_region, self._policy.allowed_regions)
 
     async def register(
         self, session: AsyncSession, raw_phone: str, first_name: str, last_name: str, role: Role, client_ip: str
