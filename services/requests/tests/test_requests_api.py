@@ -228,3 +228,31 @@ async def test_my_requests_newest_first_with_paging(client: httpx.AsyncClient, t
     assert [item["id"] for item in rest] == ids[:1]
     assert (await client.get("/users/my_requests", params={"limit": 1000}, headers=headers)).status_code == 422
     assert (await client.get("/users/my_requests", params={"skip": -1}, headers=headers)).status_code == 422
+
+
+HUGE = str(2**63)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params"),
+    [
+        ("GET", f"/users/my_requests/{2**31}", {}),
+        ("GET", f"/users/my_requests/{HUGE}", {}),
+        ("PATCH", f"/users/my_requests/{HUGE}", {}),
+        ("DELETE", f"/users/my_requests/{HUGE}", {}),
+        ("GET", f"/users/my_requests/{HUGE}/matches", {}),
+        ("GET", "/users/my_requests/1/matches", {"skip": HUGE}),
+        ("GET", "/users/my_requests/1/matches", {"limit": HUGE}),
+        ("GET", "/users/my_requests", {"skip": HUGE}),
+        ("GET", "/users/my_requests", {"limit": HUGE}),
+    ],
+)
+async def test_huge_numbers_are_refused_before_the_database(
+    client: httpx.AsyncClient, tokens: TokenFactory, method: str, path: str, params: dict[str, str]
+) -> None:
+    body = {"wishes": "x"} if method == "PATCH" else None
+    response = await client.request(method, path, params=params, json=body, headers=tokens.headers(new_id(), "user"))
+    assert response.status_code == 422, response.text
+    assert (
+        await client.get("/users/my_requests/2147483647", headers=tokens.headers(new_id(), "user"))
+    ).status_code == 404

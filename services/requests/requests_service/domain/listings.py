@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from requests_service.domain.matching import NewMatch, lock_criteria, rematch_listing
-from requests_service.domain.values import place_key
+from requests_service.domain.values import city_key, place_key
 from requests_service.models import DeletedListing, Listing
 from service_kit.events.outbox import Outbox
 from service_kit.vocabulary import vocabulary
@@ -53,9 +53,8 @@ async def apply_listing(session: AsyncSession, outbox: Outbox, data: ListingData
     """Stores the listing's latest state and matches it; stale or post-deletion events change nothing."""
     if await session.scalar(select(exists().where(DeletedListing.property_id == data.property_id))):
         return []
-    city_key = place_key(data.city)
-    assert city_key is not None  # city is required and non-blank
-    await lock_criteria(session, data.deal_format, data.type, city_key)
+    key = city_key(data.city)
+    await _lock_old_and_new(session, data.property_id, (data.deal_format, data.type, key))
     values = {
         "owner_id": data.owner_id,
         "status": data.status,
@@ -65,7 +64,7 @@ async def apply_listing(session: AsyncSession, outbox: Outbox, data: ListingData
         "condition": data.condition,
         "title": data.title,
         "city": data.city,
-        "city_key": city_key,
+        "city_key": key,
         "district": data.district,
         "district_key": place_key(data.district),
         "price": data.price,
@@ -89,6 +88,34 @@ async def apply_listing(session: AsyncSession, outbox: Outbox, data: ListingData
     if stored is None:
         return []
     return await rematch_listing(session, outbox, data.property_id)
+
+
+async def _stored_key(session: AsyncSession, property_id: int) -> tuple[str, str, str] | None:
+    row = (
+        await session.execute(
+            select(Listing.deal_format, Listing.type, Listing.city_key).where(Listing.property_id == property_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+async def _lock_old_and_new(session: AsyncSession, property_id: int, new: tuple[str, str, str]) -> None:
+    """Locks the criteria the listing leaves and the ones it joins, in sorted order.
+
+    A request matched under the old key at the same time would otherwise keep a
+    match this rematch never sees. Should another event for this listing change
+    the stored key between the read and the lock, that key is locked as well.
+    """
+    locked: set[tuple[str, str, str]] = set()
+    old = await _stored_key(session, property_id)
+    while True:
+        wanted = {new} if old is None else {new, old}
+        for key in sorted(wanted - locked):
+            await lock_criteria(session, *key)
+            locked.add(key)
+        old = await _stored_key(session, property_id)
+        if old is None or old in locked:
+            return
 
 
 async def remove_listing(session: AsyncSession, property_id: int) -> None:

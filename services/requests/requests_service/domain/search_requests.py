@@ -16,7 +16,7 @@ from sqlalchemy import Row, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from requests_service.domain.matching import lock_criteria, rematch_request
-from requests_service.domain.values import place_key, rooms_range, to_rub
+from requests_service.domain.values import city_key, place_key, rooms_range, to_rub
 from requests_service.events.published import request_created
 from requests_service.models import Listing, Match, SearchRequest
 from requests_service.schemas import RequestChanges, RequestIn
@@ -88,12 +88,16 @@ class BuyerRequests:
         request.total_area_max = _decimal(criteria.total_area_max)
         request.budget_min, request.budget_max = budget_min, budget_max
         request.budget_min_rub, request.budget_max_rub = budget_min_rub, budget_max_rub
-        request.city_key = place_key(criteria.city) or criteria.city
+        request.city_key = city_key(criteria.city)
         request.district_key = place_key(criteria.district)
         request.rooms_min, request.rooms_max = rooms_range(criteria.total_rooms)
 
     async def _lock(self, session: AsyncSession, request: SearchRequest) -> None:
         await lock_criteria(session, request.deal_format, request.type, request.city_key)
+
+    @staticmethod
+    def _criteria_key(request: SearchRequest) -> tuple[str, str, str]:
+        return request.deal_format, request.type, request.city_key
 
     async def create(self, session: AsyncSession, owner_id: int, criteria: RequestIn) -> tuple[SearchRequest, int]:
         request = SearchRequest(owner_id=owner_id, status="open")
@@ -143,10 +147,14 @@ class BuyerRequests:
         return row[0], row[1]
 
     async def _own_for_update(self, session: AsyncSession, owner_id: int, request_id: int) -> SearchRequest:
+        # FOR NO KEY UPDATE: it serialises edits of one request, yet still lets a listing being
+        # matched under the advisory lock insert into `matches` (whose foreign key check takes
+        # KEY SHARE on this row). FOR UPDATE would block that insert while this edit waits for
+        # the advisory lock the insert's transaction holds: a deadlock.
         request = await session.scalar(
             select(SearchRequest)
             .where(SearchRequest.id == request_id, SearchRequest.owner_id == owner_id)
-            .with_for_update()
+            .with_for_update(key_share=True)
         )
         if request is None:
             raise RequestNotFound
@@ -164,10 +172,16 @@ class BuyerRequests:
                 criteria = RequestIn.model_validate(criteria_of(request) | sent)
             except ValidationError as error:
                 raise InvalidChanges(error.errors(include_url=False, include_context=False)) from None
+            before = self._criteria_key(request)
             self._apply(request, criteria)
             if status is not None:
                 request.status = status
-            await self._lock(session, request)
+            # Both the criteria it leaves and the ones it joins: a listing matched under the old
+            # key concurrently would otherwise record a match this edit's rematch never sees.
+            # Always in sorted order, so two edits crossing the same keys cannot deadlock.
+            with session.no_autoflush:
+                for key in sorted({before, self._criteria_key(request)}):
+                    await lock_criteria(session, *key)
             await session.flush()
             await rematch_request(session, self.outbox, request.id)
         return await self.get_own(session, owner_id, request_id)

@@ -1,5 +1,6 @@
 """Small value rules shared by requests and listings: place keys, rooms, money in RUB."""
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -9,12 +10,23 @@ MAX_ROOMS = 50
 _STUDIO_PHRASES = {"studio", "студия", "0"}
 
 
+# "г. Москва", "г Москва", "г.Москва" and "город Москва" are the city "Москва"; the listings
+# service drops the same prefixes from the cities it stores and publishes.
+_CITY_PREFIX = re.compile(r"^(?:город\b\.?|г\.|г(?=\s))\s*", re.IGNORECASE)
+
+
 def place_key(name: str | None) -> str | None:
     """How a city or district is compared: case, spacing and ё/е do not matter."""
     if name is None:
         return None
     key = " ".join(name.split()).casefold().replace("ё", "е")
     return key or None
+
+
+def city_key(name: str) -> str:
+    """How a city is compared: as ``place_key``, and a "г."/"город" prefix does not matter either."""
+    stripped = _CITY_PREFIX.sub("", name.strip(), count=1)
+    return place_key(stripped) or place_key(name) or name
 
 
 def parse_rooms(raw: Any) -> str | None:
