@@ -117,16 +117,21 @@ class Property(Base):
 
 
 class Owner(Base):
-    """Read model of listing owners, fed by user.registered/user.updated; gone on user.deleted."""
+    """Read model of listing owners, fed by user.registered/user.updated.
+
+    On user.deleted the row becomes a tombstone: the profile is cleared and
+    ``deleted_at`` set, so a late profile event cannot bring the name and phone back.
+    """
 
     __tablename__ = "owners"
 
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    first_name: Mapped[str] = mapped_column(String(100))
-    last_name: Mapped[str] = mapped_column(String(100))
-    phone: Mapped[str] = mapped_column(String(16))
-    role: Mapped[str] = mapped_column(String(20))
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(16))
+    role: Mapped[str | None] = mapped_column(String(20))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 outbox = outbox_table(Base.metadata)

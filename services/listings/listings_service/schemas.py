@@ -80,7 +80,14 @@ class ListingFields(_Input):
     entry_quarter: int | None = Field(default=None, ge=1, le=4)
     purpose: Purpose | None = None
     location: Address | None = None
-    city: Place | None = Field(default=None, description="Defaults to the last comma-separated part of location")
+    city: Place | None = Field(
+        default=None,
+        description=(
+            "A 'г.'/'город' prefix is dropped. Defaults to the city `location` names: its part marked 'г.'/'город', "
+            "else its last part that is not a street, house, district or country ('123 Main St, Anytown'); "
+            "refused (422) when there is none"
+        ),
+    )
     district: Place | None = None
     price: Price | None = None
     currency: Currency | None = None
@@ -113,6 +120,14 @@ class ListingFields(_Input):
     commission_amount: Bound | None = None
     commission_type: CommissionType | None = None
     documents: CommaList | None = None
+
+
+# Fields a listing may lack, so an edit may clear them (sent empty); the rest are required.
+CLEARABLE_FIELDS = tuple(
+    name
+    for name in ListingFields.model_fields
+    if name not in {"deal_format", "type", "location", "city", "price", "currency", "title"}
+)
 
 
 class ListingCreate(ListingFields):

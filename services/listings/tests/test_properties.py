@@ -1,6 +1,7 @@
 """Creating, reading, editing and deleting listings through the API, on the real database."""
 
 import io
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +176,8 @@ async def test_card_shows_the_owner_and_the_phone_only_to_signed_in_callers(
         ({"ceiling_height": "nan"}, None, 422, "ceiling_height"),
         ({"title": "nul\x00byte"}, None, 422, "title"),
         ({"location": "x, " + "y" * 400}, None, 422, "city"),
-        ({"location": "Nowhere,"}, None, 422, "city"),
+        ({"location": "ул. Тверская, д. 1"}, None, 422, "city"),
+        ({"location": "Main St 5, Apt 3"}, None, 422, "city"),
         ({}, [("images", ("virus.jpg", b"MZ\x90\x00" + b"\x00" * 500, "image/jpeg"))], 422, "images[0]"),
         (
             {},
@@ -241,3 +243,142 @@ async def test_changes_publish_events_matching_their_schemas(
     # The seed's studio says rooms=1; the event speaks the contract's studio, rooms 0.
     assert (created["subtype"], created["rooms"], mine[0]["data"]["rooms"]) == ("studio", 1, 0)
     assert mine[1]["data"]["status"] == "archived"
+
+
+@pytest.mark.parametrize(
+    ("location", "city"),
+    [
+        ("123 Main St, Anytown", "Anytown"),
+        ("г. Москва, ул. Тверская, д. 1", "Москва"),
+        ("ул. Тверская, д. 1, г. Москва", "Москва"),
+        ("ул. Тверская, 1, Москва", "Москва"),
+        ("Россия, город Казань, ул. Баумана, 5", "Казань"),
+        ("1 Baker Street, London, UK", "London"),
+    ],
+)
+async def test_the_city_is_the_part_of_the_address_that_names_one(
+    client: httpx.AsyncClient, tokens: TokenFactory, app: FastAPI, location: str, city: str
+) -> None:
+    response = await create(client, tokens.headers(REALTOR, "realtor"), SEED_FIELDS | {"location": location}, [])
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert (created["location"], created["city"]) == (location, city)
+    async with app.state.container.runtime.database.sessions() as session:
+        envelopes = (await session.scalars(select(outbox.c.envelope).order_by(outbox.c.id))).all()
+    [published] = [event for event in envelopes if event["data"]["property_id"] == created["id"]]
+    assert published["data"]["city"] == city
+
+
+async def test_a_city_prefix_is_dropped_and_a_city_less_address_needs_city(
+    client: httpx.AsyncClient, tokens: TokenFactory
+) -> None:
+    headers = tokens.headers(REALTOR, "realtor")
+    given = await create(client, headers, SEED_FIELDS | {"city": "г. Тверь", "location": "ул. Советская, д. 2"}, [])
+    assert given.status_code == 201, given.text
+    assert given.json()["city"] == "Тверь"
+
+    path = f"/properties/{given.json()['id']}"
+    moved = await client.patch(path, data={"location": "ул. Ленина, д. 3"}, headers=headers)
+    assert moved.status_code == 422
+    assert moved.json()["detail"][0]["loc"] == ["body", "city"] and "`city`" in moved.json()["detail"][0]["msg"]
+    both = await client.patch(path, data={"location": "ул. Ленина, д. 3", "city": "город Псков"}, headers=headers)
+    assert both.status_code == 200, both.text
+    assert both.json()["city"] == "Псков"
+    renamed = await client.patch(path, data={"location": "г. Сочи, ул. Навагинская, д. 9"}, headers=headers)
+    assert renamed.json()["city"] == "Сочи"
+
+
+async def test_an_edit_clears_an_optional_field_sent_empty(client: httpx.AsyncClient, tokens: TokenFactory) -> None:
+    headers = tokens.headers(REALTOR, "realtor")
+    fields = SEED_FIELDS | {"district": "Центр", "subtype": "flat"}
+    created = (await create(client, headers, fields, [])).json()
+    path = f"/properties/{created['id']}"
+    assert (created["district"], created["building_name"], created["features"]) == (
+        "Центр",
+        "Luxury Residences",
+        ["kitchen", "balcony"],
+    )
+
+    # Urlencoded: empty optional fields are cleared, empty required ones leave the value alone.
+    cleared = await client.patch(
+        path, data={"district": "", "floor": "", "features": "", "title": "", "price": ""}, headers=headers
+    )
+    assert cleared.status_code == 200, cleared.text
+    body = cleared.json()
+    assert (body["district"], body["floor"], body["features"]) == (None, None, [])
+    assert (body["title"], body["price"]) == (created["title"], created["price"])
+    assert body["building_name"] == "Luxury Residences" and body["equipment"] == created["equipment"]
+
+    # Multipart too (as with files), and through PUT.
+    multipart = await client.put(
+        path,
+        data={"building_name": "", "subtype": "", "district": "Север"},
+        files=[("images", ("new.png", image_bytes("PNG"), "image/png"))],
+        headers=headers,
+    )
+    assert multipart.status_code == 200, multipart.text
+    body = multipart.json()
+    assert (body["building_name"], body["subtype"], body["district"]) == (None, None, "Север")
+    assert len(body["images"]) == 1
+    card = (await client.get(path)).json()
+    assert (card["district"], card["building_name"], card["floor"]) == ("Север", None, None)
+
+
+async def test_files_are_written_off_the_event_loop(
+    client: httpx.AsyncClient, tokens: TokenFactory, app: FastAPI, monkeypatch: Any
+) -> None:
+    media = app.state.container.media
+    save = media.save
+    loop_thread = threading.get_ident()
+    threads: list[int] = []
+
+    def recording_save(file: Any) -> str:
+        threads.append(threading.get_ident())
+        name: str = save(file)
+        return name
+
+    monkeypatch.setattr(media, "save", recording_save)
+    response = await create(client, tokens.headers(REALTOR, "realtor"))
+    assert response.status_code == 201, response.text
+    assert len(threads) == 8 and loop_thread not in threads
+
+
+HUGE_ID = str(2**63)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params"),
+    [
+        ("GET", f"/properties/{HUGE_ID}", {}),
+        ("GET", f"/properties/{2**31}", {}),
+        ("PATCH", f"/properties/{HUGE_ID}", {}),
+        ("PUT", f"/properties/{2**31}", {}),
+        ("DELETE", f"/properties/{HUGE_ID}", {}),
+        ("GET", "/properties/my_properties", {"skip": HUGE_ID}),
+        ("GET", "/properties", {"skip": HUGE_ID}),
+        ("GET", "/properties", {"rooms": HUGE_ID}),
+        ("GET", "/properties", {"price_min": "1e300"}),
+        ("GET", "/properties", {"price_max": HUGE_ID + "0" * 20}),
+        ("GET", "/properties", {"area_min": "1e300"}),
+        ("GET", "/properties", {"area_max": HUGE_ID}),
+    ],
+)
+async def test_huge_numbers_are_refused_before_the_database(
+    client: httpx.AsyncClient, tokens: TokenFactory, method: str, path: str, params: dict[str, str]
+) -> None:
+    response = await client.request(
+        method,
+        path,
+        params=params,
+        data={"price": "1"} if method in {"PATCH", "PUT"} else None,
+        headers=tokens.headers(REALTOR, "realtor"),
+    )
+    assert response.status_code == 422, response.text
+
+
+async def test_a_huge_limit_is_capped(client: httpx.AsyncClient, tokens: TokenFactory) -> None:
+    headers = tokens.headers(REALTOR, "realtor")
+    assert (await client.get("/properties", params={"limit": HUGE_ID})).status_code == 200
+    assert (
+        await client.get("/properties/my_properties", params={"limit": HUGE_ID}, headers=headers)
+    ).status_code == 200

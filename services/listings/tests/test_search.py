@@ -56,7 +56,7 @@ async def test_filters_and_area_sort(client: httpx.AsyncClient, tokens: TokenFac
         client, tokens, 701, city=city, type="дом", subtype="villa", total_area="200", rooms="5", features="pool,garden"
     )
     rental = await publish(
-        client, tokens, 702, city=city, deal_format="rent", total_area="60", rooms="2", district="Центр"
+        client, tokens, 702, city=city, deal_format="rent", subtype="flat", total_area="60", rooms="2", district="Центр"
     )
     hidden = await publish(client, tokens, 702, city=city, total_area="70")
     await client.patch(
@@ -78,6 +78,32 @@ async def test_filters_and_area_sort(client: httpx.AsyncClient, tokens: TokenFac
     assert archived_card.status_code == 404
     owner_view = await client.get(f"/properties/{hidden['id']}", headers=tokens.headers(702, "realtor"))
     assert owner_view.json()["status"] == "archived"
+
+
+async def test_a_studio_is_zero_rooms_however_it_was_stored(
+    client: httpx.AsyncClient, tokens: TokenFactory, city: str
+) -> None:
+    seed_studio = await publish(client, tokens, 703, city=city)  # the seed's studio: rooms=1
+    zero_rooms = await publish(client, tokens, 703, city=city, subtype="flat", rooms="0")
+    one_room = await publish(client, tokens, 703, city=city, subtype="flat", rooms="1")
+    two_rooms = await publish(client, tokens, 703, city=city, subtype="flat", rooms="2")
+    studio_two = await publish(client, tokens, 703, city=city, rooms="2")  # a studio whatever its count says
+
+    assert seed_studio["rooms"] == 1 and seed_studio["subtype"] == "studio"  # stored as sent
+    assert await ids(client, city=city, rooms=0) == ([studio_two["id"], zero_rooms["id"], seed_studio["id"]], 3)
+    assert await ids(client, city=city, rooms=1) == ([one_room["id"]], 1)
+    assert await ids(client, city=city, rooms=2) == ([two_rooms["id"]], 1)
+    card = (await client.get(f"/properties/{seed_studio['id']}")).json()
+    assert (card["subtype"], card["rooms"]) == ("studio", 1)
+
+
+async def test_a_city_is_searched_without_its_prefix(
+    client: httpx.AsyncClient, tokens: TokenFactory, city: str
+) -> None:
+    listed = await publish(client, tokens, 704, city=f"г. {city}")
+    assert listed["city"] == city
+    assert await ids(client, city=f"г. {city.lower()}") == ([listed["id"]], 1)
+    assert await ids(client, city=f"город {city}") == ([listed["id"]], 1)
 
 
 async def test_paging_is_capped_and_bad_filters_are_refused(client: httpx.AsyncClient) -> None:

@@ -5,13 +5,15 @@ before the commit and removed again if anything fails, so no request leaves a
 half-created listing or orphan files; replaced files are removed after the commit.
 """
 
+import asyncio
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, false, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from listings_service.domain.media import DOCUMENT_FIELDS, LAYOUT_FIELDS, ListingFiles
@@ -35,6 +37,7 @@ LIST_FIELDS = (
 MAX_LIST_ITEMS = 100
 MAX_LIST_ITEM_CHARS = 200
 MAX_CITY_CHARS = 200
+STUDIO = "studio"
 OLDEST_YEAR = 1700
 YEARS_AHEAD = 20
 # NUMERIC(18, 2) holds amounts below 10^16.
@@ -72,11 +75,62 @@ def split_list(field: str, raw: str) -> list[str]:
     return items
 
 
+# "г. Москва", "г Москва", "г.Москва", "город Москва" name the city "Москва".
+_CITY_PREFIX = re.compile(r"^(?:город\b\.?|г\.|г(?=\s))\s*", re.IGNORECASE)
+# Words that make an address part a street, house, flat, district or region rather than a city.
+# Russian ones mark a part wherever they stand ("ул. Тверская", "Тверская улица", "д. 1");
+# English ones only at the end ("123 Main St"), so "St. Petersburg" stays a city.
+_NOT_A_CITY_ANYWHERE = frozenset(
+    "ул улица д дом пр пр-т просп проспект пер переулок ш шоссе наб набережная бул б-р бульвар пл площадь "
+    "туп тупик проезд аллея кв квартира корп корпус к стр строение лит литера мкр микрорайон р-н район "
+    "обл область край респ республика".split()
+)
+_NOT_A_CITY_AT_END = frozenset(
+    "street st avenue ave road rd lane ln boulevard blvd drive dr court ct place pl square sq way highway hwy "
+    "apt apartment suite unit floor building bldg district county state region province".split()
+)
+_COUNTRIES = frozenset(
+    {"россия", "рф", "российская федерация", "russia", "usa", "us", "united states", "uk", "united kingdom"}
+)
+
+
+def normalise_city(name: str) -> str:
+    """The city without a "г."/"город" prefix; used for stored, published and searched cities alike."""
+    stripped = _CITY_PREFIX.sub("", name.strip(), count=1).strip()
+    return stripped or name.strip()
+
+
+def _words(part: str) -> list[str]:
+    return [word.strip(".").casefold() for word in re.split(r"[\s.]+", part) if word.strip(".")]
+
+
+def _looks_like_city(part: str) -> bool:
+    words = _words(part)
+    if not words or any(character.isdigit() for character in part):
+        return False  # house numbers, "123 Main St", postcodes
+    if " ".join(words) in _COUNTRIES:
+        return False
+    return not (_NOT_A_CITY_ANYWHERE.intersection(words) or words[-1] in _NOT_A_CITY_AT_END)
+
+
 def city_of(location: str) -> str:
-    """The last comma-separated part of an address ('123 Main St, Anytown' -> 'Anytown')."""
-    city = location.rsplit(",", 1)[-1].strip()
-    if not city or len(city) > MAX_CITY_CHARS:
-        raise InvalidListing("city", "city: give `city` or end `location` with the city after a comma")
+    """The city an address names, when `city` is not given.
+
+    A part marked as a city ("г. Москва", "город Казань") wins; otherwise the last
+    part that is not a street, house, district, region or country:
+    '123 Main St, Anytown' -> 'Anytown', 'г. Москва, ул. Тверская, д. 1' -> 'Москва',
+    'ул. Тверская, 1, Москва' -> 'Москва'. An address with no such part is refused.
+    """
+    parts = [part.strip() for part in location.split(",") if part.strip()]
+    marked = [part for part in parts if normalise_city(part) != part]
+    candidates = marked or [part for part in parts if _looks_like_city(part)]
+    if not candidates:
+        raise InvalidListing(
+            "city", "city: `location` names no city (such as 'г. Москва' or '..., Anytown'); send `city` as well"
+        )
+    city = normalise_city(marked[0] if marked else candidates[-1])
+    if len(city) > MAX_CITY_CHARS:
+        raise InvalidListing("city", f"city: at most {MAX_CITY_CHARS} characters; send `city` as well")
     return city
 
 
@@ -182,10 +236,14 @@ class Listings:
 
     def _apply(self, listing: Property, changes: Mapping[str, Any]) -> None:
         for name, value in changes.items():
-            setattr(listing, name, split_list(name, value) if name in LIST_FIELDS else value)
+            if name in LIST_FIELDS:
+                value = [] if value is None else split_list(name, value)  # None: sent empty, cleared
+            setattr(listing, name, value)
         if "price" in changes:
             listing.price = Decimal(str(changes["price"]))
-        if "location" in changes and "city" not in changes:
+        if "city" in changes:
+            listing.city = normalise_city(changes["city"])
+        elif "location" in changes:
             listing.city = city_of(listing.location)
         listing.price_rub = self.to_rub(listing.price, listing.currency)
         if listing.price_rub >= MAX_RUB:
@@ -199,13 +257,15 @@ class Listings:
         try:
             if files.images is not None:
                 replaced += listing.images or []
-                stored += [self._media.save(image) for image in files.images]
+                for image in files.images:
+                    # Up to tens of MiB per request: written in a worker thread, not on the event loop.
+                    stored.append(await asyncio.to_thread(self._media.save, image))
                 listing.images = list(stored)
             for name, file in files.singles.items():
                 previous = getattr(listing, name)
                 if previous:
                     replaced.append(previous)
-                stored.append(self._media.save(file))
+                stored.append(await asyncio.to_thread(self._media.save, file))
                 setattr(listing, name, stored[-1])
             listing.updated_at = datetime.now(UTC)
             session.add(listing)
@@ -240,7 +300,7 @@ class Listings:
             if value is not None:
                 conditions.append(getattr(Property, name) == value)
         if filters.city is not None:
-            conditions.append(func.lower(Property.city) == filters.city.lower())
+            conditions.append(func.lower(Property.city) == normalise_city(filters.city).lower())
         if filters.district is not None:
             conditions.append(func.lower(Property.district) == filters.district.lower())
         if filters.price_min is not None:
@@ -252,7 +312,12 @@ class Listings:
         if filters.area_max is not None:
             conditions.append(Property.total_area <= filters.area_max)
         if filters.rooms is not None:
-            conditions.append(Property.rooms == filters.rooms)
+            # A studio is 0 rooms whatever was stored (the seed's studio says rooms=1), as in the events.
+            is_studio = func.coalesce(Property.subtype == STUDIO, false())
+            if filters.rooms == 0:
+                conditions.append(or_(Property.rooms == 0, is_studio))
+            else:
+                conditions.append(and_(Property.rooms == filters.rooms, not_(is_studio)))
         if filters.features:
             conditions.append(Property.features.contains(split_list("features", filters.features)))
         return conditions

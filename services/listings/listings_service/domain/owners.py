@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,7 +11,10 @@ from listings_service.models import Owner
 
 
 async def remember_owner(session: AsyncSession, data: dict[str, Any], occurred_at: datetime) -> None:
-    """Upserts the profile; an older event arriving late never overwrites a newer one."""
+    """Upserts the profile; an older event arriving late never overwrites a newer one.
+
+    A deleted user's tombstone is never overwritten: their profile events are ignored.
+    """
     values = {
         "user_id": int(data["user_id"]),
         "first_name": str(data["first_name"]),
@@ -25,10 +28,15 @@ async def remember_owner(session: AsyncSession, data: dict[str, Any], occurred_a
         statement.on_conflict_do_update(
             index_elements=[Owner.user_id],
             set_={key: statement.excluded[key] for key in values if key != "user_id"},
-            where=Owner.updated_at <= statement.excluded.updated_at,
+            where=(Owner.deleted_at.is_(None)) & (Owner.updated_at <= statement.excluded.updated_at),
         )
     )
 
 
 async def forget_owner(session: AsyncSession, user_id: int) -> None:
-    await session.execute(delete(Owner).where(Owner.user_id == user_id))
+    """user.deleted: the profile goes, a tombstone stays (also when no profile was known yet)."""
+    gone = {"first_name": None, "last_name": None, "phone": None, "role": None, "deleted_at": func.now()}
+    statement = insert(Owner).values(user_id=user_id, **gone)
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=[Owner.user_id], set_=gone, where=Owner.deleted_at.is_(None))
+    )

@@ -1,6 +1,6 @@
 """Seed endpoints 9-10 under /properties, plus the public card, search, edit and delete."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile, status
 
@@ -8,6 +8,7 @@ from listings_service.api.deps import Container, CurrentUser, Seller, Session
 from listings_service.domain.media import ListingFiles, read_listing_files
 from listings_service.models import Owner, Property
 from listings_service.schemas import (
+    CLEARABLE_FIELDS,
     ListingCreate,
     ListingUpdate,
     Message,
@@ -132,7 +133,7 @@ async def card(property_id: PropertyId, viewer: Viewer, session: Session, contai
 
 
 def _owner_out(owner_id: int, owner: Owner | None, *, show_phone: bool) -> OwnerOut:
-    if owner is None:  # auth's event has not arrived yet, or the account is gone
+    if owner is None or owner.deleted_at is not None:  # auth's event has not arrived yet, or the account is gone
         return OwnerOut(id=owner_id, first_name=None, last_name=None, role=None, phone=None)
     return OwnerOut(
         id=owner_id,
@@ -143,7 +144,18 @@ def _owner_out(owner_id: int, owner: Owner | None, *, show_phone: bool) -> Owner
     )
 
 
+async def _cleared(request: Request, form: ListingUpdate) -> dict[str, None]:
+    """Optional fields sent empty (`district=`): FastAPI reads an empty form value as absent."""
+    sent = await request.form()  # already parsed for the route, so read from its cache
+    return {
+        name: None
+        for name in CLEARABLE_FIELDS
+        if name in sent and all(value == "" for value in sent.getlist(name)) and getattr(form, name) is None
+    }
+
+
 async def _edit(
+    request: Request,
     property_id: PropertyId,
     form: ListingUpdate,
     caller: Principal,
@@ -151,7 +163,7 @@ async def _edit(
     container: Container,
     files: ListingFiles,
 ) -> PropertyOut:
-    changes = form.model_dump(exclude_none=True)
+    changes: dict[str, Any] = form.model_dump(exclude_none=True) | await _cleared(request, form)
     if "status" in changes:
         changes["status"] = Status(changes["status"]).value
     listing = await container.listings.update(session, caller, property_id, changes, files)
@@ -170,12 +182,15 @@ def form_body_only(request: Request) -> None:
 
 _EDIT_DOC = (
     "The owner changes the fields sent (multipart or urlencoded form), `status` included; the others stay. "
+    "An optional field sent empty (for example `district=`) is cleared; a comma-separated list sent empty "
+    "becomes an empty list. Required fields sent empty are left as they are. "
     "`images` sent replace all images; a layout or document sent replaces that one file."
 )
 
 
 @router.patch("/{property_id}", description=_EDIT_DOC, dependencies=[Depends(form_body_only)])
 async def patch_property(
+    request: Request,
     property_id: PropertyId,
     form: Annotated[ListingUpdate, Form()],
     caller: CurrentUser,
@@ -192,11 +207,12 @@ async def patch_property(
     files = await _files(
         container, images, layout, building_layout, territory_layout, document_file1, document_file2, document_file3
     )
-    return await _edit(property_id, form, caller, session, container, files)
+    return await _edit(request, property_id, form, caller, session, container, files)
 
 
 @router.put("/{property_id}", description=_EDIT_DOC + " Same as PATCH.", dependencies=[Depends(form_body_only)])
 async def put_property(
+    request: Request,
     property_id: PropertyId,
     form: Annotated[ListingUpdate, Form()],
     caller: CurrentUser,
@@ -213,7 +229,7 @@ async def put_property(
     files = await _files(
         container, images, layout, building_layout, territory_layout, document_file1, document_file2, document_file3
     )
-    return await _edit(property_id, form, caller, session, container, files)
+    return await _edit(request, property_id, form, caller, session, container, files)
 
 
 @router.delete("/{property_id}")
