@@ -11,7 +11,6 @@ from listings_service.domain.listings import InvalidListing, NotOwner, PropertyN
 from listings_service.settings import ListingsSettings, get_settings
 from service_kit.app import create_service_app
 from service_kit.logging import configure_logging
-from service_kit.uploads import UploadRejected
 
 
 def _register_errors(app: FastAPI) -> None:
@@ -29,17 +28,9 @@ def _register_errors(app: FastAPI) -> None:
         detail = [{"type": "value_error", "loc": ["body", field], "msg": str(error)}]
         return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
-    async def upload_rejected(_: Request, error: Exception) -> JSONResponse:
-        too_large = "larger than" in str(error)
-        return JSONResponse(
-            {"detail": str(error)},
-            status_code=status.HTTP_413_CONTENT_TOO_LARGE if too_large else status.HTTP_422_UNPROCESSABLE_CONTENT,
-        )
-
     app.add_exception_handler(PropertyNotFound, not_found)
     app.add_exception_handler(NotOwner, not_owner)
     app.add_exception_handler(InvalidListing, invalid_listing)
-    app.add_exception_handler(UploadRejected, upload_rejected)
 
 
 def create_app(settings: ListingsSettings | None = None) -> FastAPI:

@@ -5,12 +5,18 @@ stall the event loop); nothing is written to disk here, so a rejected request
 leaves no file behind.
 """
 
-import asyncio
 from dataclasses import dataclass, field
 
 from fastapi import UploadFile
 
-from service_kit.uploads import CleanFile, UploadRejected, check_pdf, clean_image, read_limited
+from service_kit.uploads import (
+    CleanFile,
+    UploadRejected,
+    UploadTooLarge,
+    check_pdf,
+    clean_image_in_worker,
+    read_limited,
+)
 
 DOCUMENT_FIELDS = ("document_file1", "document_file2", "document_file3")
 LAYOUT_FIELDS = ("layout", "building_layout", "territory_layout")
@@ -45,7 +51,7 @@ class _Budget:
     def spend(self, size: int, field_name: str) -> None:
         self.left -= size
         if self.left < 0:
-            raise UploadRejected(
+            raise UploadTooLarge(
                 f"{field_name}: the files together are larger than {self.max_bytes // (1024 * 1024)} MiB"
             )
 
@@ -61,7 +67,7 @@ async def read_listing_files(
     async def image(upload: UploadFile, name: str) -> CleanFile:
         data = await read_limited(upload, limits.max_image_bytes, name)
         budget.spend(len(data), name)
-        return await asyncio.to_thread(clean_image, data, name, limits.max_image_pixels)
+        return await clean_image_in_worker(data, name, limits.max_image_pixels)
 
     if images:
         files.images = [await image(upload, f"images[{index}]") for index, upload in enumerate(images)]
