@@ -33,7 +33,13 @@ class ChatContainer:
     def build(cls, settings: ChatSettings) -> "ChatContainer":
         runtime = ServiceRuntime(settings, outbox=outbox, processed_events=processed_events)
         replica = replica_name()
-        fanout = FanOut(settings.redis_url, runtime.redis, settings.namespace, replica)
+        fanout = FanOut(
+            settings.redis_url,
+            runtime.redis,
+            settings.namespace,
+            replica,
+            reconnect_seconds=settings.fanout_reconnect_seconds,
+        )
         runtime.consume(event_handlers(runtime, fanout))
         chats = Chats(runtime.outbox)
         sockets = SocketServer(
@@ -49,5 +55,6 @@ class ChatContainer:
             queue_size=settings.socket_queue_size,
             replay_limit=settings.replay_limit,
             max_length=settings.message_max_length,
+            token_check_seconds=settings.socket_token_check_seconds,
         )
         return cls(settings=settings, runtime=runtime, fanout=fanout, chats=chats, sockets=sockets)

@@ -37,6 +37,8 @@ class KnownUser(Base):
     last_name: Mapped[str] = mapped_column(String(100), default="")
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # occurred_at of the profile event applied last: an older event arriving late does not overwrite it.
+    profile_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class KnownProperty(Base):

@@ -18,6 +18,10 @@ class ChatSettings(ServiceSettings):
     socket_queue_size: int = Field(default=256, ge=8)
     # Messages replayed on reconnect with ?after=; a bigger gap is paged through REST.
     replay_limit: int = Field(default=300, ge=1)
+    # How often an open socket re-checks its token: expired or revoked closes it with 4001.
+    socket_token_check_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # Pause before the fan-out subscriber reconnects to Redis after losing it.
+    fanout_reconnect_seconds: float = Field(default=1.0, gt=0, le=60)
 
 
 @lru_cache

@@ -1,16 +1,18 @@
 """Opening chats, listing them and paging history over REST, with the read models fed by events."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from chat_service.container import ChatContainer
-from chat_service.models import outbox
-from service_kit.testing import TokenFactory, validate_event
+from chat_service.events.handlers import on_user_profile
+from chat_service.models import KnownUser, outbox
+from service_kit.testing import TokenFactory, envelope, validate_event
 
-from .conftest import World, new_id
+from .conftest import World, new_id, user_data
 
 
 async def send(app: FastAPI, chat_id: int, sender_id: int, text: str) -> int:
@@ -68,6 +70,18 @@ async def test_create_chat_refusals(client: httpx.AsyncClient, tokens: TokenFact
     assert (code, "does not own" in detail) == (422, True)
     assert (await status_of(create(buyer, seller_id=buyer)))[0] == 422
     assert (await status_of(create(buyer, buyer_id=0)))[0] == 422
+    for field in ("buyer_id", "seller_id", "property_id"):  # INTEGER columns: bigger ids are 422, not 500
+        assert (await status_of(create(buyer, **{field: 2**31})))[0] == 422, field
+    # A seller cannot open a chat with an arbitrary number: the buyer must be a registered user.
+    code, detail = await status_of(create(seller, buyer_id=new_id()))
+    assert (code, "not a registered user" in detail) == (422, True)
+    known = await world.user("Известный", "Покупатель")
+    assert (await status_of(create(seller, buyer_id=known)))[0] == 201
+    await world.delete_user(known)
+    code, detail = await status_of(create(seller, buyer_id=known, property_id=await world.listing(seller)))
+    assert (code, "no longer exists" in detail) == (422, True)
+    # The buyer's own token proves the buyer: a buyer not yet known from events can still ask the owner.
+    assert (await status_of(create(buyer)))[0] == 201
     anonymous = await client.post("/chat/create_chat", json={"buyer_id": 1, "seller_id": 2, "property_id": 3})
     assert anonymous.status_code == 401
 
@@ -134,6 +148,38 @@ async def test_history_pages_by_sequence(
     assert missing.status_code == 404
     capped = await client.get(f"/chat/chat_messages/{chat_id}", params={"limit": 1000}, headers=headers)
     assert capped.status_code == 422
+    # Beyond BIGINT: refused as invalid input, never passed to PostgreSQL (which would fail with a 500).
+    too_big = 2**63
+    assert (await client.get(f"/chat/chat_messages/{too_big}", headers=headers)).status_code == 422
+    for name in ("before", "after"):
+        response = await client.get(f"/chat/chat_messages/{chat_id}", params={name: too_big}, headers=headers)
+        assert response.status_code == 422, name
+        biggest = await client.get(f"/chat/chat_messages/{chat_id}", params={name: too_big - 1}, headers=headers)
+        assert biggest.status_code == 200, name
+    assert (await client.get(f"/chat/chat_messages/{too_big - 1}", headers=headers)).status_code == 404
+    assert (await client.get("/chat/chat_messages/0", headers=headers)).status_code == 422
+
+
+async def test_late_older_profile_event_does_not_overwrite_a_newer_name(app: FastAPI) -> None:
+    container: ChatContainer = app.state.container
+    user_id = new_id()
+    now = datetime.now(UTC)
+
+    async def apply(first_name: str, occurred_at: datetime, kind: str = "user.updated") -> str:
+        event = envelope(kind, user_data(user_id, first_name, "Фамилия"), "auth").model_copy(
+            update={"occurred_at": occurred_at}
+        )
+        async with container.runtime.database.sessions() as session, session.begin():
+            await on_user_profile(session, event)
+        async with container.runtime.database.sessions() as session:
+            user = await session.get(KnownUser, user_id)
+            assert user is not None
+            return user.first_name
+
+    assert await apply("Первое", now - timedelta(minutes=10), "user.registered") == "Первое"
+    assert await apply("Новое", now) == "Новое"
+    assert await apply("Старое", now - timedelta(minutes=5)) == "Новое"  # arrived late: ignored
+    assert await apply("Ещё новее", now + timedelta(seconds=1)) == "Ещё новее"
 
 
 async def test_deleted_user_closes_their_chats(

@@ -79,7 +79,7 @@ class Chats:
             existing = await self._find(session, buyer_id, seller_id, property_id)
             if existing is not None:
                 return existing, False
-            await self._check_can_open(session, buyer_id, seller_id, property_id)
+            await self._check_can_open(session, caller_id, buyer_id, seller_id, property_id)
             chat = (
                 await session.scalars(
                     insert(Chat)
@@ -106,7 +106,9 @@ class Chats:
         ).first()
 
     @staticmethod
-    async def _check_can_open(session: AsyncSession, buyer_id: int, seller_id: int, property_id: int) -> None:
+    async def _check_can_open(
+        session: AsyncSession, caller_id: int, buyer_id: int, seller_id: int, property_id: int
+    ) -> None:
         listing = await session.get(KnownProperty, property_id)
         if listing is None or listing.status == "deleted":
             raise PropertyNotFound(f"Property {property_id} not found")
@@ -114,11 +116,16 @@ class Chats:
             raise PropertyNotActive(f"Property {property_id} is {listing.status}: chats open only about active ones")
         if listing.owner_id != seller_id:
             raise InvalidParticipants(f"seller_id {seller_id} does not own property {property_id}")
-        deleted = await session.scalars(
-            select(KnownUser.id).where(KnownUser.id.in_([buyer_id, seller_id]), KnownUser.deleted)
-        )
-        if gone := list(deleted):
-            raise InvalidParticipants(f"User {gone[0]} no longer exists")
+        known = {
+            user.id: user
+            for user in await session.scalars(select(KnownUser).where(KnownUser.id.in_([buyer_id, seller_id])))
+        }
+        for user_id in (buyer_id, seller_id):
+            if user_id in known and known[user_id].deleted:
+                raise InvalidParticipants(f"User {user_id} no longer exists")
+        # A buyer opening the chat is proven by their token; a seller must name a real buyer, not any number.
+        if caller_id != buyer_id and buyer_id not in known:
+            raise InvalidParticipants(f"buyer_id {buyer_id} is not a registered user")
 
     @staticmethod
     async def participant_chat(session: AsyncSession, chat_id: int, user_id: int) -> Chat:

@@ -50,7 +50,9 @@ class Listener(Protocol):
 
 
 class FanOut:
-    def __init__(self, redis_url: str, publisher: Redis, namespace: str, replica: str) -> None:
+    def __init__(
+        self, redis_url: str, publisher: Redis, namespace: str, replica: str, reconnect_seconds: float = 1.0
+    ) -> None:
         # A connection of its own, without redis-py's transparent reconnects: a reconnect
         # must be noticed, because what was published during it has to be recovered.
         self._redis = Redis.from_url(
@@ -65,6 +67,10 @@ class FanOut:
         self._subscribed: dict[str, asyncio.Event] = {}
         self._pending: dict[str, int] = defaultdict(int)
         self._resubscribed: set[str] = set()
+        # SUBSCRIBE and UNSUBSCRIBE go out one at a time, in the order they were decided on:
+        # an UNSUBSCRIBE decided before a join can never overtake that join's SUBSCRIBE.
+        self._commands = asyncio.Lock()
+        self.reconnect_seconds = reconnect_seconds
         self.listening = False
 
     def channel(self, chat_id: int) -> str:
@@ -100,9 +106,13 @@ class FanOut:
     async def _subscribe(self, channel: str) -> bool:
         if self._pubsub is None or not self.listening:
             return False  # the listener subscribes everything local once it is connected again
-        self._pending[channel] += 1
+        pubsub = self._pubsub
         try:
-            await self._pubsub.subscribe(channel)
+            async with self._commands:
+                if channel not in self._subscribed or pubsub is not self._pubsub:
+                    return False  # dropped (every listener left) or reconnected while waiting
+                self._pending[channel] += 1
+                await pubsub.subscribe(channel)
         except Exception:
             logger.warning("cannot subscribe to a chat channel; the listener will retry")
             return False
@@ -122,7 +132,7 @@ class FanOut:
                 finally:
                     self.listening = False
                     self._pubsub = None
-                await asyncio.sleep(1)
+                await asyncio.sleep(self.reconnect_seconds)
         finally:
             await self._redis.aclose()
 
@@ -155,9 +165,15 @@ class FanOut:
     async def _drop_unused(self, pubsub: PubSub) -> None:
         wanted = {self.channel(chat_id) for chat_id in self._local}
         for channel in [channel for channel in self._subscribed if channel not in wanted]:
-            # Forgotten before the command goes out: a socket joining later subscribes anew.
-            del self._subscribed[channel]
-            await pubsub.unsubscribe(channel)
+            async with self._commands:
+                # Checked again right before each drop (earlier UNSUBSCRIBEs awaited): a socket that
+                # joined meanwhile keeps the channel. The check, the del and the send happen under the
+                # lock with no await before the send, so a later join sees no entry and subscribes anew,
+                # and its SUBSCRIBE waits for the lock, so it reaches Redis after this UNSUBSCRIBE.
+                if channel not in self._subscribed or self._local.get(self._chat_id(channel)):
+                    continue
+                del self._subscribed[channel]
+                await pubsub.unsubscribe(channel)
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message["type"]

@@ -1,10 +1,14 @@
 """Frames a client sends over the socket (see contracts/chat-websocket.md)."""
 
 import json
+import re
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+# PostgreSQL text cannot hold NUL, and UTF-8 cannot encode a lone surrogate (JSON "\ud800").
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class SendMessage(BaseModel):
@@ -13,6 +17,13 @@ class SendMessage(BaseModel):
     type: Literal["message"]
     text: str
     client_id: uuid.UUID | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _storable(cls, text: str) -> str:
+        if _UNSTORABLE.search(text):
+            raise ValueError("text must not contain NUL (\\u0000) or unpaired surrogate characters")
+        return text
 
 
 class MarkRead(BaseModel):

@@ -26,7 +26,7 @@ from chat_service.domain.messages import Messages, message_frame
 from chat_service.domain.ratelimit import FrameRateLimit
 from chat_service.models import Chat
 from service_kit.db import Database
-from service_kit.security import InvalidToken, TokenVerifier, bearer_token
+from service_kit.security import InvalidToken, TokenVerifier, token_from
 from service_kit.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ CLOSE_TOO_SLOW = 4008
 CLOSE_RATE_LIMITED = 4029
 
 RECONNECT_HINT = "reconnect with ?after=<last seq>"
+MAX_ID = 2**63 - 1  # chats.id is a BIGINT
 _SYNC = Frame("sync", "", {})
 
 
@@ -58,6 +59,7 @@ class SocketServer:
         queue_size: int,
         replay_limit: int,
         max_length: int,
+        token_check_seconds: float = 30.0,
     ) -> None:
         self.database = database
         self.verifier = verifier
@@ -69,14 +71,29 @@ class SocketServer:
         self.queue_size = queue_size
         self.replay_limit = replay_limit
         self.max_length = max_length
+        self.token_check_seconds = token_check_seconds
         self._sockets: set[ChatSocket] = set()
         self._idle = asyncio.Event()  # set while no socket is open
         self._idle.set()
 
     async def serve(self, websocket: WebSocket, raw_chat_id: str) -> None:
+        """Serves one socket; no exception escapes: anything unexpected is logged and closes it with 1011."""
+        try:
+            await self._serve(websocket, raw_chat_id)
+        except WebSocketDisconnect:
+            return
+        except Exception:
+            logger.exception("chat socket failed")
+            await _close(websocket, CLOSE_INTERNAL, f"internal error: {RECONNECT_HINT}")
+
+    async def _serve(self, websocket: WebSocket, raw_chat_id: str) -> None:
         # Accepted first: a browser cannot see why a refused handshake failed, but it sees close codes.
         await websocket.accept()
-        token = websocket.query_params.get("token") or bearer_token(websocket.headers.get("authorization"))
+        try:
+            token = token_from(websocket.headers.get("authorization"), websocket.query_params.getlist("token"))
+        except InvalidToken as error:
+            await _close(websocket, CLOSE_INVALID_TOKEN, str(error))
+            return
         if not token:
             await _close(websocket, CLOSE_INVALID_TOKEN, "missing token: connect with ?token=<access token>")
             return
@@ -85,10 +102,13 @@ class SocketServer:
         except InvalidToken as error:
             await _close(websocket, CLOSE_INVALID_TOKEN, str(error))
             return
+        chat_id = _chat_id(raw_chat_id)
         try:
+            if chat_id is None:
+                raise ChatNotFound(f"Chat {raw_chat_id[:30]!r} not found")
             async with self.database.sessions() as session:
-                chat = await self.chats.participant_chat(session, int(raw_chat_id), principal.user_id)
-        except (ValueError, ChatNotFound, NotAParticipant):
+                chat = await self.chats.participant_chat(session, chat_id, principal.user_id)
+        except (ChatNotFound, NotAParticipant):
             await _close(websocket, CLOSE_FORBIDDEN, "no such chat, or you are not a participant")
             return
         socket = ChatSocket(websocket, chat, principal.user_id, token, self)
@@ -186,7 +206,11 @@ class ChatSocket:
     # -- the socket's life ------------------------------------------------------------
 
     async def run(self) -> None:
-        tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._write())]
+        tasks = [
+            asyncio.create_task(self._read()),
+            asyncio.create_task(self._write()),
+            asyncio.create_task(self._watch_token()),
+        ]
         shut = asyncio.create_task(self._done.wait())
         try:
             done, _ = await asyncio.wait([*tasks, shut], return_when=asyncio.FIRST_COMPLETED)
@@ -215,6 +239,14 @@ class ChatSocket:
                 self.shut(CLOSE_RATE_LIMITED, f"rate limited: {limit.limit} frames per {limit.window_seconds} s")
                 return
             await self._handle(raw)
+
+    async def _watch_token(self) -> None:
+        """A socket that only listens is still closed once its token expires or is revoked."""
+        while True:
+            await asyncio.sleep(self._server.token_check_seconds)
+            if not self._token_valid():
+                self.shut(CLOSE_INVALID_TOKEN, "token expired or revoked: reconnect with a new token")
+                return
 
     async def _handle(self, raw: str) -> None:
         try:
@@ -331,12 +363,22 @@ def _error(code: str, detail: str, frame: Any = None, extra: dict[str, Any] | No
     return Frame.of(data)
 
 
+def _chat_id(raw: str) -> int | None:
+    """A chat id as PostgreSQL can hold it (1..2**63-1), or None: ASCII digits only, no sign or spaces."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_ID else None
+
+
 def _non_negative_int(raw: str | None) -> int | None:
-    if raw is None or not raw.isdigit() or len(raw) > 18:
+    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         return None
     return int(raw)
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
-    with contextlib.suppress(Exception):  # the client may be gone already
+    # The client may be gone already. A client that stopped reading (4008) gets the close frame
+    # once it reads again; one that never does is dropped by the server's keepalive ping timeout.
+    with contextlib.suppress(Exception):
         await websocket.close(code, reason[:120])

@@ -8,7 +8,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,15 +23,19 @@ logger = logging.getLogger(__name__)
 
 async def on_user_profile(session: AsyncSession, event: EventEnvelope) -> None:
     data = event.data
-    values = {"first_name": data["first_name"][:100], "last_name": data["last_name"][:100]}
+    values = {
+        "first_name": data["first_name"][:100],
+        "last_name": data["last_name"][:100],
+        "profile_at": event.occurred_at,
+    }
     await session.execute(
         insert(KnownUser)
         .values(id=int(data["user_id"]), **values)
         .on_conflict_do_update(
             index_elements=[KnownUser.id],
-            set_={**values, "updated_at": event.occurred_at},
-            # A late profile event must not bring a deleted user back.
-            where=~KnownUser.deleted,
+            set_={**values, "updated_at": func.now()},
+            # A late profile event must not bring a deleted user back, nor an older one undo a newer one.
+            where=~KnownUser.deleted & (KnownUser.profile_at.is_(None) | (KnownUser.profile_at <= event.occurred_at)),
         )
     )
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from chat_service.api.deps import Container, CurrentUser, Session
 from chat_service.domain.chats import ChatSummary, HistoryPage, read_seq_of
@@ -19,6 +19,9 @@ from chat_service.schemas import (
 )
 
 router = APIRouter(prefix="/chat", tags=["chat"])
+
+# chats.id and messages.seq are BIGINT: larger values would fail in PostgreSQL, so they are 422 here.
+MAX_BIGINT = 2**63 - 1
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status.HTTP_403_FORBIDDEN: {"description": "Not a participant"},
@@ -103,7 +106,8 @@ async def create_chat(
 ) -> ChatOut:
     """Opens the chat of a buyer and a seller about the seller's active property; idempotent.
 
-    The caller must be the buyer or the seller. 201 when created, 200 with the same chat afterwards.
+    The caller must be the buyer or the seller. A seller can only open a chat with a registered,
+    non-deleted buyer (422 otherwise). 201 when created, 200 with the same chat afterwards.
     """
     chat, created = await container.chats.open(
         session, principal.user_id, body.buyer_id, body.seller_id, body.property_id
@@ -128,12 +132,14 @@ async def my_chats(
 
 @router.get("/chat_messages/{chat_id}", responses=_ERRORS)
 async def chat_messages(
-    chat_id: int,
+    chat_id: Annotated[int, Path(ge=1, le=MAX_BIGINT)],
     principal: CurrentUser,
     session: Session,
     container: Container,
-    before: Annotated[int | None, Query(ge=1, description="Only messages with a smaller seq")] = None,
-    after: Annotated[int | None, Query(ge=0, description="Only messages with a bigger seq, oldest first")] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_BIGINT, description="Only messages with a smaller seq")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_BIGINT, description="Only messages with a bigger seq, oldest first")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> MessagePage:
     """A page of the chat's history, for participants only.
