@@ -154,3 +154,23 @@ def test_deleting_the_owner_archives_their_listings(gateway: httpx.Client, app_c
         time.sleep(0.2)
     found = gateway.get("/properties", params={"city": "сочи", "limit": 100}).json()["items"]
     assert created.json()["id"] not in [item["id"] for item in found]
+
+
+def test_oversized_and_overmany_uploads_are_refused_and_store_nothing(
+    gateway: httpx.Client, app_client: Client, phone: str
+) -> None:
+    realtor = app_client.login(phone, "realtor")
+    form = {"deal_format": "sale", "type": "apartment", "location": "ул. Ленина 1, Казань", "price": "1000000"}
+    form |= {"currency": "RUB", "title": "Too much"}
+    fifty_megabytes = b"\xff\xd8\xff" + b"\x00" * (50 * 1024 * 1024)
+    huge = gateway.post(
+        "/properties/create", data=form, files={"images": ("big.jpg", fifty_megabytes, "image/jpeg")}, headers=realtor
+    )
+    assert huge.status_code == 413, huge.text
+    tiny = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(tiny, format="PNG")
+    many = [("images", (f"{index}.png", tiny.getvalue(), "image/png")) for index in range(1000)]
+    too_many = gateway.post("/properties/create", data=form, files=many, headers=realtor)
+    assert too_many.status_code in (400, 422), too_many.text
+    assert "files" in too_many.text or "images" in too_many.text
+    assert gateway.get("/properties/my_properties", headers=realtor).json() == []
