@@ -189,29 +189,10 @@ _EDIT_DOC = (
 
 
 @router.patch("/{property_id}", description=_EDIT_DOC, dependencies=[Depends(form_body_only)])
-async def patch_property(
-    request: Request,
-    property_id: PropertyId,
-    form: Annotated[ListingUpdate, Form()],
-    caller: CurrentUser,
-    session: Session,
-    container: Container,
-    images: Images = None,
-    layout: Picture = None,
-    building_layout: Picture = None,
-    territory_layout: Picture = None,
-    document_file1: Pdf = None,
-    document_file2: Pdf = None,
-    document_file3: Pdf = None,
-) -> PropertyOut:
-    files = await _files(
-        container, images, layout, building_layout, territory_layout, document_file1, document_file2, document_file3
-    )
-    return await _edit(request, property_id, form, caller, session, container, files)
-
-
-@router.put("/{property_id}", description=_EDIT_DOC + " Same as PATCH.", dependencies=[Depends(form_body_only)])
-async def put_property(
+@router.put(
+    "/{property_id}", description=_EDIT_DOC + " PUT is the same as PATCH.", dependencies=[Depends(form_body_only)]
+)
+async def edit_property(
     request: Request,
     property_id: PropertyId,
     form: Annotated[ListingUpdate, Form()],
