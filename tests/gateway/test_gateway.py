@@ -490,6 +490,17 @@ def test_request_id_passes_through(client: httpx.Client) -> None:
         assert header_values(got, "x-request-id") == ["client-id-0001"]
 
 
+def test_the_gateway_starts_a_trace_for_every_request(stack: Stack, client: httpx.Client) -> None:
+    got = client.get("/users/me", headers=GOOD).json()
+    (traceparent,) = header_values(got, "traceparent")
+    version, trace_id, _, _ = traceparent.split("-")
+    assert version == "00" and len(trace_id) == 32 and trace_id != "0" * 32
+    # The verifier's question belongs to the same trace: one id across the hops.
+    assert stack.verifier.seen[-1]["traceparent"].split("-")[1] == trace_id
+    again = client.get("/users/me", headers=GOOD).json()
+    assert header_values(again, "traceparent")[0].split("-")[1] != trace_id
+
+
 def test_access_log_never_shows_the_token(stack: Stack, client: httpx.Client) -> None:
     client.get(f"/chat/chat_messages/77?token={SECRET_TOKEN}&x=1", headers=GOOD)
     url = stack.gw.url.replace("http", "ws") + f"/chat/ws/78?token={SECRET_TOKEN}"

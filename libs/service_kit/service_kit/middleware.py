@@ -15,13 +15,27 @@ logger = logging.getLogger(__name__)
 REQUEST_ID_HEADER = b"x-request-id"
 # A client-chosen id is kept only if it cannot smuggle anything into logs.
 _SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{8,128}$")
+# W3C trace context the gateway starts: version-traceid-parentid-flags.
+_TRACEPARENT = re.compile(rb"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+
+
+def request_id_from(headers: dict[bytes, bytes]) -> str:
+    """The client's X-Request-Id if safe, else the gateway's trace id, else a new id."""
+    incoming = headers.get(REQUEST_ID_HEADER, b"")
+    if _SAFE_REQUEST_ID.fullmatch(incoming):
+        return incoming.decode()
+    trace = _TRACEPARENT.fullmatch(headers.get(b"traceparent", b""))
+    if trace is not None and trace.group(1) != b"0" * 32:
+        return trace.group(1).decode()
+    return uuid.uuid4().hex
+
 
 HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests handled", ["service", "method", "route", "status"])
 HTTP_LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"])
 
 
 class RequestIdMiddleware:
-    """Takes the gateway's X-Request-Id (or makes one), logs with it, and echoes it."""
+    """Takes the request id the gateway passes in (or makes one), logs with it, and echoes it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -30,8 +44,7 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"")
-        request_id = incoming.decode() if _SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = request_id_from(dict(scope["headers"]))
         token = request_id_var.set(request_id)
 
         async def send_with_id(message: Message) -> None:

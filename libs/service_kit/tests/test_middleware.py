@@ -175,3 +175,16 @@ async def test_validation_errors_echoing_a_lone_surrogate_are_still_json(client:
     response = await client.post("/echo", content=rb'{"a": "\ud800"}', headers={"Content-Type": "application/json"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "a"]
+
+
+async def test_the_gateways_trace_id_is_the_request_id(client: httpx.AsyncClient) -> None:
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    traceparent = {"traceparent": f"00-{trace_id}-00f067aa0ba902b7-00"}
+    response = await client.get("/x", headers=traceparent)
+    assert response.json()["request_id"] == trace_id
+    assert response.headers["x-request-id"] == trace_id
+    # A client's own safe id still wins, for its own correlation.
+    own = await client.get("/x", headers=traceparent | {"X-Request-Id": "mobile-app-1234"})
+    assert own.json()["request_id"] == "mobile-app-1234"
+    malformed = await client.get("/x", headers={"traceparent": f"00-{'0' * 32}-00f067aa0ba902b7-00"})
+    assert malformed.json()["request_id"] != "0" * 32
