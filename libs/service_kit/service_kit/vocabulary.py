@@ -7,9 +7,9 @@ import json
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, Field
 
 VOCABULARY_PATH = Path(__file__).resolve().parents[3] / "contracts" / "vocabulary.json"
 
@@ -41,3 +41,23 @@ class Vocabulary:
 def vocabulary(field: str, path: Path = VOCABULARY_PATH) -> Vocabulary:
     table: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return Vocabulary(field, table[field])
+
+
+def _usable_rate_table(rates: dict[str, float]) -> dict[str, float]:
+    missing = [code for code in vocabulary("currency").codes if code not in rates]
+    if missing:
+        raise ValueError(f"CURRENCY_RATES lacks a rate for {', '.join(missing)}")
+    if rates.get("RUB") != 1:
+        raise ValueError("CURRENCY_RATES must give RUB the rate 1")
+    if any(rate <= 0 for rate in rates.values()):
+        raise ValueError("CURRENCY_RATES must be positive")
+    return rates
+
+
+# RUB per unit of each currency (env CURRENCY_RATES, JSON). Listings and requests
+# compare prices in roubles, so both read this one setting with one rule.
+CurrencyRates = Annotated[
+    dict[str, float],
+    AfterValidator(_usable_rate_table),
+    Field(default_factory=lambda: {"RUB": 1.0, "USD": 90.0, "EUR": 98.0}),
+]

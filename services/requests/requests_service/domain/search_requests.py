@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from requests_service.domain.matching import lock_criteria, rematch_request
 from requests_service.domain.values import city_key, place_key, rooms_range, to_rub
-from requests_service.events.published import request_created
+from requests_service.events.published import number_or_none, request_created
 from requests_service.models import Listing, Match, SearchRequest
 from requests_service.schemas import RequestChanges, RequestIn
 from service_kit.events.outbox import Outbox
@@ -43,10 +43,6 @@ def _decimal(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def _number(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
 def criteria_of(request: SearchRequest) -> dict[str, Any]:
     """The stored request as RequestIn input (canonical codes parse as themselves)."""
     return {
@@ -59,10 +55,10 @@ def criteria_of(request: SearchRequest) -> dict[str, Any]:
         "construction_year": request.construction_year,
         "construction_quarter": request.construction_quarter,
         "total_rooms": request.total_rooms,
-        "total_area_min": _number(request.total_area_min),
-        "total_area_max": _number(request.total_area_max),
-        "budget_min": _number(request.budget_min),
-        "budget_max": _number(request.budget_max),
+        "total_area_min": number_or_none(request.total_area_min),
+        "total_area_max": number_or_none(request.total_area_max),
+        "budget_min": number_or_none(request.budget_min),
+        "budget_max": number_or_none(request.budget_max),
         "currency": request.currency,
         "purchase_purpose": request.purchase_purpose,
         "urgency": request.urgency,

@@ -6,7 +6,8 @@ from typing import Any
 from requests_service.models import SearchRequest
 
 
-def _number(value: object) -> float | None:
+def number_or_none(value: object) -> float | None:
+    """Decimal columns as JSON numbers."""
     return None if value is None else float(str(value))
 
 
@@ -20,10 +21,10 @@ def request_created(request: SearchRequest) -> dict[str, Any]:
         "city": request.city,
         "district": request.district,
         "total_rooms": request.total_rooms,
-        "total_area_min": _number(request.total_area_min),
-        "total_area_max": _number(request.total_area_max),
-        "budget_min": _number(request.budget_min),
-        "budget_max": _number(request.budget_max),
+        "total_area_min": number_or_none(request.total_area_min),
+        "total_area_max": number_or_none(request.total_area_max),
+        "budget_min": number_or_none(request.budget_min),
+        "budget_max": number_or_none(request.budget_max),
         "currency": request.currency,
         "created_at": request.created_at.isoformat(),
     }
