@@ -51,16 +51,17 @@ def property_out(listing: Property, media: MediaStore, *, owner_view: bool) -> P
     )
 
 
-async def _files(
+async def uploaded_files(
     container: Container,
-    images: list[UploadFile] | None,
-    layout: UploadFile | None,
-    building_layout: UploadFile | None,
-    territory_layout: UploadFile | None,
-    document_file1: UploadFile | None,
-    document_file2: UploadFile | None,
-    document_file3: UploadFile | None,
+    images: Images = None,
+    layout: Picture = None,
+    building_layout: Picture = None,
+    territory_layout: Picture = None,
+    document_file1: Pdf = None,
+    document_file2: Pdf = None,
+    document_file3: Pdf = None,
 ) -> ListingFiles:
+    """The seed's file fields of a listing, checked (create and edit take the same ones)."""
     return await read_listing_files(
         container.upload_limits,
         images,
@@ -75,24 +76,18 @@ async def _files(
     )
 
 
+Uploads = Annotated[ListingFiles, Depends(uploaded_files)]
+
+
 @router.post("/create", status_code=status.HTTP_201_CREATED)
 async def create(
     form: Annotated[ListingCreate, Form()],
     seller: Seller,
     session: Session,
     container: Container,
-    images: Images = None,
-    layout: Picture = None,
-    building_layout: Picture = None,
-    territory_layout: Picture = None,
-    document_file1: Pdf = None,
-    document_file2: Pdf = None,
-    document_file3: Pdf = None,
+    files: Uploads,
 ) -> PropertyOut:
     """Seed #9: realtors, agencies and developers publish a listing (multipart)."""
-    files = await _files(
-        container, images, layout, building_layout, territory_layout, document_file1, document_file2, document_file3
-    )
     listing = await container.listings.create(session, seller, form.model_dump(exclude_none=True), files)
     return property_out(listing, container.media, owner_view=True)
 
@@ -199,17 +194,8 @@ async def edit_property(
     caller: CurrentUser,
     session: Session,
     container: Container,
-    images: Images = None,
-    layout: Picture = None,
-    building_layout: Picture = None,
-    territory_layout: Picture = None,
-    document_file1: Pdf = None,
-    document_file2: Pdf = None,
-    document_file3: Pdf = None,
+    files: Uploads,
 ) -> PropertyOut:
-    files = await _files(
-        container, images, layout, building_layout, territory_layout, document_file1, document_file2, document_file3
-    )
     return await _edit(request, property_id, form, caller, session, container, files)
 
 
