@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 ENV_FILE := deploy/local.env
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint setup clean bench contracts
+.PHONY: run test unit lint setup clean bench contracts
 
 $(INSTALLED): requirements/constraints.txt requirements/runtime.txt requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ lint: $(INSTALLED)
 
 test: setup lint
 	$(BIN)/python -m pytest
+
+# The pure-rule tier: no servers and no network (sockets are refused), in seconds.
+UNIT_TESTS := $(wildcard libs/*/tests/unit services/*/tests/unit)
+unit: $(INSTALLED)
+	$(BIN)/python -m pytest -q --disable-socket --allow-unix-socket $(UNIT_TESTS)
 
 contracts: $(INSTALLED)
 	UPDATE_CONTRACTS=1 $(BIN)/python -m pytest -q -k test_openapi_matches_the_contract services

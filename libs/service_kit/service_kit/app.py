@@ -1,12 +1,13 @@
-"""The common shape of a service's FastAPI app: middleware, errors, health, metrics."""
+"""The common shape of a service's FastAPI app: middleware, the error table, health, metrics."""
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -32,9 +33,43 @@ class _AsciiJSONResponse(JSONResponse):
         return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode()
 
 
-async def upload_rejected(_: Request, error: Exception) -> JSONResponse:
-    status = 413 if isinstance(error, UploadTooLarge) else 422
-    return JSONResponse({"detail": str(error)}, status_code=status)
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """How the API answers one kind of refusal raised by domain code.
+
+    ``detail`` is the message: None shows the exception's own text, a string is
+    fixed, a function computes it (FastAPI's list of field errors, say).
+    """
+
+    status: int
+    detail: str | Callable[[Exception], Any] | None = None
+    headers: Callable[[Exception], Mapping[str, str]] | None = None
+
+    def response(self, error: Exception) -> JSONResponse:
+        if self.detail is None:
+            detail: Any = str(error)
+        elif isinstance(self.detail, str):
+            detail = self.detail
+        else:
+            detail = self.detail(error)
+        headers = dict(self.headers(error)) if self.headers is not None else None
+        return _AsciiJSONResponse({"detail": jsonable_encoder(detail)}, status_code=self.status, headers=headers)
+
+
+def _error_table(errors: Mapping[type[Exception], ErrorAnswer]) -> Callable[[Request, Exception], Awaitable[Any]]:
+    async def answer(_: Request, error: Exception) -> JSONResponse:
+        # The closest registered class wins, as Starlette picks the handler.
+        kind = next(kind for kind in type(error).__mro__ if kind in errors)
+        return errors[kind].response(error)
+
+    return answer
+
+
+# Refusals of the kit itself, answered alike by every service.
+KIT_ERRORS: Mapping[type[Exception], ErrorAnswer] = {
+    UploadRejected: ErrorAnswer(422),
+    UploadTooLarge: ErrorAnswer(413),
+}
 
 
 async def validation_error(_: Request, error: Exception) -> JSONResponse:
@@ -50,9 +85,16 @@ def create_service_app(
     version: str,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
     readiness: Callable[[FastAPI], Mapping[str, ReadinessCheck]],
+    routers: Sequence[APIRouter] = (),
+    errors: Mapping[type[Exception], ErrorAnswer] | None = None,
+    state: Mapping[str, Any] | None = None,
     **fastapi_options: Any,
 ) -> FastAPI:
-    """Builds the app; docs are served under ``/docs/<service>`` so the gateway can route them."""
+    """Builds the app; docs are served under ``/docs/<service>`` so the gateway can route them.
+
+    ``errors`` maps the service's domain refusals to answers; ``state`` goes to ``app.state``
+    (the kit's dependencies read ``container``, ``database`` and ``token_verifier`` there).
+    """
     app = FastAPI(
         title=title,
         version=version,
@@ -68,7 +110,14 @@ def create_service_app(
     app.add_middleware(TrailingSlashMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(UploadRejected, upload_rejected)
+    table = {**KIT_ERRORS, **(errors or {})}
+    answer = _error_table(table)
+    for kind in table:
+        app.add_exception_handler(kind, answer)
+    for name, value in (state or {}).items():
+        setattr(app.state, name, value)
+    for router in routers:
+        app.include_router(router)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

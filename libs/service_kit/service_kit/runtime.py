@@ -11,11 +11,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from redis.asyncio import Redis
 from sqlalchemy import Table
 
-from service_kit.app import ReadinessCheck
+from service_kit.app import ErrorAnswer, ReadinessCheck, create_service_app
 from service_kit.db import Database
 from service_kit.events.consumer import EventConsumer, EventHandler
 from service_kit.events.outbox import Outbox
@@ -119,6 +119,34 @@ class ServiceRuntime:
                 logger.warning("cannot subscribe to events yet; retrying")
                 await consumer.stop()
                 await asyncio.sleep(2)
+
+    def build_app(
+        self,
+        container: Any,
+        *,
+        description: str,
+        routers: Sequence[APIRouter],
+        errors: Mapping[type[Exception], ErrorAnswer],
+        lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]] | None = None,
+        readiness: Mapping[str, ReadinessCheck] | None = None,
+    ) -> FastAPI:
+        """The service's app: what differs between services is passed in, the rest is the kit's.
+
+        The kit's dependencies (service_kit.api) find ``container``, ``database`` and
+        ``token_verifier`` on ``app.state``; ``readiness`` adds checks to the runtime's own.
+        """
+        name = self.settings.service_name
+        return create_service_app(
+            service=name,
+            title=f"Marketplace {name} service",
+            version="1.0.0",
+            description=description,
+            lifespan=lifespan or self.lifespan(),
+            readiness=lambda _: {**self.readiness(), **(readiness or {})},
+            routers=routers,
+            errors=errors,
+            state={"container": container, "database": self.database, "token_verifier": self.verifier},
+        )
 
     def readiness(self) -> dict[str, ReadinessCheck]:
         async def database() -> None:

@@ -1,4 +1,7 @@
-"""Test isolation on the real servers: a database, a namespace and keys per test run."""
+"""Test isolation on the real servers: a database, a namespace and keys per test run.
+
+Also the pytest plugin of the fixtures every service's tests start from (see ``ServiceUnderTest``).
+"""
 
 import asyncio
 import json
@@ -7,7 +10,8 @@ import secrets
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -148,67 +152,108 @@ def envelope(event_type: str, data: dict[str, Any], producer: str = "test") -> E
     return EventEnvelope(type=event_type, producer=producer, data=data)
 
 
-def service_fixtures(
-    service: str, alembic_ini: Path, create_app: Callable[[Any], FastAPI], settings_class: type[ServiceSettings]
-) -> dict[str, Any]:
-    """The fixtures every service's tests start from; a conftest does ``globals().update(...)``.
+@dataclass(frozen=True)
+class ServiceUnderTest:
+    """What a service's conftest tells the kit's fixtures (a ``service_under_test`` fixture returns it).
 
-    database_url (per run), namespace (per test, cleaned up), tokens, settings, app
-    (lifespan running, trusting ``tokens``) and client (httpx through ASGI).
+    ``trusts_test_tokens``: the app verifies tokens of the session's ``tokens`` factory
+    (every service but auth, which verifies the tokens it issues itself).
     """
 
-    @pytest.fixture(scope="session")
-    async def database_url() -> AsyncIterator[str]:
-        async with migrated_database(f"{service}_test_{run_id()}", alembic_ini) as url:
-            yield url
+    name: str
+    alembic_ini: Path
+    create_app: Callable[[Any], FastAPI]
+    settings_class: type[ServiceSettings]
+    trusts_test_tokens: bool = True
 
-    @pytest.fixture
-    async def namespace() -> AsyncIterator[str]:
-        name = f"test-{run_id()}"
-        yield name
-        await delete_namespace(name, consumers=(service,))
 
-    @pytest.fixture(scope="session")
-    def tokens() -> TokenFactory:
-        return TokenFactory()
+# The fixtures below are a pytest plugin (the repository's conftest.py loads it): database_url
+# (per run), namespace (per test, cleaned up), tokens, settings, app (lifespan running) and client
+# (httpx through ASGI). They serve whichever service the test's conftest names in service_under_test.
 
-    @pytest.fixture
-    def settings(database_url: str, namespace: str, tmp_path: Path) -> ServiceSettings:
-        values: dict[str, Any] = {
-            "environment": "test",
-            "database_url": database_url,
-            "rabbitmq_url": RABBITMQ_URL,
-            "redis_url": REDIS_URL,
-            "namespace": namespace,
-            "jwks_url": "http://127.0.0.1:9/unused",
-            "log_json": False,
-            "outbox_poll_seconds": 0.2,
-        }
-        if "media_dir" in settings_class.model_fields:
-            values["media_dir"] = tmp_path / "media"
-        return settings_class(**values)
 
-    @pytest.fixture
-    async def app(settings: ServiceSettings, tokens: TokenFactory) -> AsyncIterator[FastAPI]:
-        application = create_app(settings)
-        application.state.token_verifier.keys.load(tokens.jwks)
-        async with LifespanManager(application):
-            yield application
+class _TestDatabases:
+    """One migrated database per service for the whole session, made when first asked for."""
 
-    @pytest.fixture
-    async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-        transport = httpx.ASGITransport(app=app, client=("10.0.0.2", 5000))
-        async with httpx.AsyncClient(transport=transport, base_url=f"http://{service}") as http:
-            yield http
+    def __init__(self, stack: AsyncExitStack) -> None:
+        self._stack = stack
+        self._urls: dict[str, str] = {}
 
-    return {
+    async def url_for(self, service: ServiceUnderTest) -> str:
+        if service.name not in self._urls:
+            database = migrated_database(f"{service.name}_test_{run_id()}", service.alembic_ini)
+            self._urls[service.name] = await self._stack.enter_async_context(database)
+        return self._urls[service.name]
+
+
+@pytest.fixture(scope="session")
+async def test_databases() -> AsyncIterator[_TestDatabases]:
+    async with AsyncExitStack() as stack:
+        yield _TestDatabases(stack)
+
+
+@pytest.fixture
+async def database_url(service_under_test: ServiceUnderTest, test_databases: _TestDatabases) -> str:
+    return await test_databases.url_for(service_under_test)
+
+
+@pytest.fixture
+async def namespace(service_under_test: ServiceUnderTest) -> AsyncIterator[str]:
+    name = f"test-{run_id()}"
+    yield name
+    await delete_namespace(name, consumers=(service_under_test.name,))
+
+
+@pytest.fixture(scope="session")
+def tokens() -> TokenFactory:
+    return TokenFactory()
+
+
+@pytest.fixture
+def extra_settings() -> dict[str, Any]:
+    """Settings a service's tests add to the common ones (a conftest overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def settings(
+    service_under_test: ServiceUnderTest,
+    database_url: str,
+    namespace: str,
+    tmp_path: Path,
+    extra_settings: dict[str, Any],
+) -> ServiceSettings:
+    values: dict[str, Any] = {
+        "environment": "test",
         "database_url": database_url,
+        "rabbitmq_url": RABBITMQ_URL,
+        "redis_url": REDIS_URL,
         "namespace": namespace,
-        "tokens": tokens,
-        "settings": settings,
-        "app": app,
-        "client": client,
+        "jwks_url": "http://127.0.0.1:9/unused",
+        "log_json": False,
+        "outbox_poll_seconds": 0.2,
     }
+    if "media_dir" in service_under_test.settings_class.model_fields:
+        values["media_dir"] = tmp_path / "media"
+    return service_under_test.settings_class(**(values | extra_settings))
+
+
+@pytest.fixture
+async def app(
+    service_under_test: ServiceUnderTest, settings: ServiceSettings, tokens: TokenFactory
+) -> AsyncIterator[FastAPI]:
+    application = service_under_test.create_app(settings)
+    if service_under_test.trusts_test_tokens:
+        application.state.token_verifier.keys.load(tokens.jwks)
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture
+async def client(service_under_test: ServiceUnderTest, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("10.0.0.2", 5000))
+    async with httpx.AsyncClient(transport=transport, base_url=f"http://{service_under_test.name}") as http:
+        yield http
 
 
 def assert_openapi_matches_contract(app: FastAPI, service: str) -> None:

@@ -72,7 +72,7 @@ class AuthContainer:
 
     async def load_revocations(self) -> None:
         """PostgreSQL is the truth; the in-memory list and Redis's copy are rebuilt from it."""
-        async with self.runtime.database.sessions() as session:
+        async with self.runtime.database.read_session() as session:
             revoked = await self.accounts.revoked_user_ids(session)
         self.runtime.revocations.add(*revoked)
         try:

@@ -2,33 +2,24 @@
 
 import io
 import random
-from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from PIL import Image
 
 from auth_service.main import create_app
 from auth_service.settings import AuthSettings
-from service_kit.testing import (
-    RABBITMQ_URL,
-    REDIS_URL,
-    delete_namespace,
-    migrated_database,
-    run_id,
-    write_key_pair,
-)
-
-ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
+from service_kit.testing import ServiceUnderTest, write_key_pair
 
 
 @pytest.fixture(scope="session")
-async def database_url() -> AsyncIterator[str]:
-    async with migrated_database(f"auth_test_{run_id()}", ALEMBIC_INI) as url:
-        yield url
+def service_under_test() -> ServiceUnderTest:
+    # Auth verifies the tokens it issues with its own keys, not the test factory's.
+    alembic_ini = Path(__file__).resolve().parent.parent / "alembic.ini"
+    return ServiceUnderTest("auth", alembic_ini, create_app, AuthSettings, trusts_test_tokens=False)
 
 
 @pytest.fixture(scope="session")
@@ -37,42 +28,13 @@ def key_paths(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-async def namespace() -> AsyncIterator[str]:
-    name = f"test-{run_id()}"
-    yield name
-    await delete_namespace(name)
-
-
-@pytest.fixture
-def settings(database_url: str, key_paths: tuple[Path, Path], namespace: str, tmp_path: Path) -> AuthSettings:
+def extra_settings(key_paths: tuple[Path, Path]) -> dict[str, Any]:
     private_key, public_key = key_paths
-    return AuthSettings(
-        environment="test",
-        database_url=database_url,
-        rabbitmq_url=RABBITMQ_URL,
-        redis_url=REDIS_URL,
-        namespace=namespace,
-        jwt_private_key_path=private_key,
-        jwt_public_key_path=public_key,
-        code_hmac_secret="test-secret-that-is-long-enough-for-hmac",
-        media_dir=tmp_path / "media",
-        log_json=False,
-        outbox_poll_seconds=0.2,
-    )
-
-
-@pytest.fixture
-async def app(settings: AuthSettings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    async with LifespanManager(application):
-        yield application
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, client=("10.0.0.1", 5000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://auth") as http:
-        yield http
+    return {
+        "jwt_private_key_path": private_key,
+        "jwt_public_key_path": public_key,
+        "code_hmac_secret": "test-secret-that-is-long-enough-for-hmac",
+    }
 
 
 def _random_phone() -> str:

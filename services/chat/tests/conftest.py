@@ -30,11 +30,13 @@ from chat_service.models import KnownProperty, KnownUser
 from chat_service.settings import ChatSettings
 from service_kit.events.envelope import EventEnvelope
 from service_kit.events.topology import Topology
-from service_kit.testing import RABBITMQ_URL, TokenFactory, envelope, service_fixtures
+from service_kit.testing import RABBITMQ_URL, ServiceUnderTest, TokenFactory, envelope
 
-globals().update(
-    service_fixtures("chat", Path(__file__).resolve().parent.parent / "alembic.ini", create_app, ChatSettings)
-)
+
+@pytest.fixture(scope="session")
+def service_under_test() -> ServiceUnderTest:
+    return ServiceUnderTest("chat", Path(__file__).resolve().parent.parent / "alembic.ini", create_app, ChatSettings)
+
 
 _ids = itertools.count(random.randrange(10_000, 1_000_000) * 1000)
 

@@ -3,15 +3,19 @@
 import io
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from listings_service.main import create_app
 from listings_service.settings import ListingsSettings
-from service_kit.testing import service_fixtures
+from service_kit.testing import ServiceUnderTest
 
-globals().update(
-    service_fixtures("listings", Path(__file__).resolve().parent.parent / "alembic.ini", create_app, ListingsSettings)
-)
+
+@pytest.fixture(scope="session")
+def service_under_test() -> ServiceUnderTest:
+    return ServiceUnderTest(
+        "listings", Path(__file__).resolve().parent.parent / "alembic.ini", create_app, ListingsSettings
+    )
 
 
 def image_bytes(image_format: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:

@@ -26,11 +26,15 @@ from requests_service.settings import RequestsSettings
 from service_kit.events.envelope import EventEnvelope
 from service_kit.events.relay import _message
 from service_kit.events.topology import Topology
-from service_kit.testing import RABBITMQ_URL, envelope, service_fixtures, validate_event
+from service_kit.testing import RABBITMQ_URL, ServiceUnderTest, envelope, validate_event
 
-globals().update(
-    service_fixtures("requests", Path(__file__).resolve().parent.parent / "alembic.ini", create_app, RequestsSettings)
-)
+
+@pytest.fixture(scope="session")
+def service_under_test() -> ServiceUnderTest:
+    return ServiceUnderTest(
+        "requests", Path(__file__).resolve().parent.parent / "alembic.ini", create_app, RequestsSettings
+    )
+
 
 # The session-wide database is shared by all tests: each one uses ids of its own.
 _ids = itertools.count(random.randrange(10**6, 10**8, 10**4))

@@ -1,27 +1,12 @@
-"""Dependencies the chat routes declare."""
+"""Dependencies the chat routes declare (the kit's, typed for this service)."""
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Depends
 
 from chat_service.container import ChatContainer
-from service_kit.security import Principal, require_principal
+from service_kit.api import CurrentUser, ReadSession, UnitOfWorkDep, service_container
 
+Container = Annotated[ChatContainer, Depends(service_container)]
 
-def get_container(request: Request) -> ChatContainer:
-    container: ChatContainer = request.app.state.container
-    return container
-
-
-Container = Annotated[ChatContainer, Depends(get_container)]
-
-
-async def get_session(container: Container) -> AsyncIterator[AsyncSession]:
-    async with container.runtime.database.sessions() as session:
-        yield session
-
-
-Session = Annotated[AsyncSession, Depends(get_session)]
-CurrentUser = Annotated[Principal, Depends(require_principal)]
+__all__ = ["Container", "CurrentUser", "ReadSession", "UnitOfWorkDep"]

@@ -16,6 +16,7 @@ from chat_service.domain.errors import (
     PropertyNotFound,
 )
 from chat_service.models import Chat, KnownProperty, KnownUser, Message
+from service_kit.db import UnitOfWork
 from service_kit.events.outbox import Outbox
 
 DELETED_USER_NAME = "Удалённый пользователь"
@@ -68,31 +69,31 @@ class Chats:
         self._outbox = outbox
 
     async def open(
-        self, session: AsyncSession, caller_id: int, buyer_id: int, seller_id: int, property_id: int
+        self, work: UnitOfWork, caller_id: int, buyer_id: int, seller_id: int, property_id: int
     ) -> tuple[Chat, bool]:
         """The chat of these three, created if new; returns (chat, created)."""
         if caller_id not in (buyer_id, seller_id):
             raise NotAParticipant("You can only open a chat you take part in (as buyer_id or seller_id)")
         if buyer_id == seller_id:
             raise InvalidParticipants("buyer_id and seller_id must be different users")
-        async with session.begin():
-            existing = await self._find(session, buyer_id, seller_id, property_id)
-            if existing is not None:
-                return existing, False
-            await self._check_can_open(session, caller_id, buyer_id, seller_id, property_id)
-            chat = (
-                await session.scalars(
-                    insert(Chat)
-                    .values(buyer_id=buyer_id, seller_id=seller_id, property_id=property_id)
-                    .on_conflict_do_nothing(constraint="uq_chats_participants_property")
-                    .returning(Chat)
-                )
-            ).first()
-            if chat is None:  # a concurrent request created it first
-                raced = await self._find(session, buyer_id, seller_id, property_id)
-                assert raced is not None
-                return raced, False
-            await self._outbox.add(session, "chat.created", chat_created_event(chat))
+        session = work.session
+        existing = await self._find(session, buyer_id, seller_id, property_id)
+        if existing is not None:
+            return existing, False
+        await self._check_can_open(session, caller_id, buyer_id, seller_id, property_id)
+        chat = (
+            await session.scalars(
+                insert(Chat)
+                .values(buyer_id=buyer_id, seller_id=seller_id, property_id=property_id)
+                .on_conflict_do_nothing(constraint="uq_chats_participants_property")
+                .returning(Chat)
+            )
+        ).first()
+        if chat is None:  # a concurrent request created it first
+            raced = await self._find(session, buyer_id, seller_id, property_id)
+            assert raced is not None
+            return raced, False
+        await self._outbox.add(session, "chat.created", chat_created_event(chat))
         return chat, True
 
     @staticmethod

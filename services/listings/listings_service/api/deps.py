@@ -1,28 +1,14 @@
-"""Dependencies the listings routes declare."""
+"""Dependencies the listings routes declare (the kit's, typed for this service)."""
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Depends
 
 from listings_service.container import ListingsContainer
-from service_kit.security import Principal, require_principal, require_roles
+from service_kit.api import CurrentUser, ReadSession, UnitOfWorkDep, service_container
+from service_kit.security import Principal, require_roles
 
-
-def get_container(request: Request) -> ListingsContainer:
-    container: ListingsContainer = request.app.state.container
-    return container
-
-
-Container = Annotated[ListingsContainer, Depends(get_container)]
-
-
-async def get_session(container: Container) -> AsyncIterator[AsyncSession]:
-    async with container.runtime.database.sessions() as session:
-        yield session
-
-
-Session = Annotated[AsyncSession, Depends(get_session)]
-CurrentUser = Annotated[Principal, Depends(require_principal)]
+Container = Annotated[ListingsContainer, Depends(service_container)]
 Seller = Annotated[Principal, require_roles("realtor", "agency", "developer")]
+
+__all__ = ["Container", "CurrentUser", "ReadSession", "Seller", "UnitOfWorkDep"]

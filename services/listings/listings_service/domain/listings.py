@@ -1,8 +1,9 @@
 """Listing use cases: create, edit, delete, read, search, and archiving a deleted owner's listings.
 
-Each change and its event are committed together (outbox). Files are written
-before the commit and removed again if anything fails, so no request leaves a
-half-created listing or orphan files; replaced files are removed after the commit.
+Each change and its event go into the caller's unit of work (outbox). Files are
+written before the commit and removed again if it rolls back, so no request
+leaves a half-created listing or orphan files; replaced files are removed after
+the commit.
 """
 
 import asyncio
@@ -20,6 +21,7 @@ from listings_service.domain.media import DOCUMENT_FIELDS, LAYOUT_FIELDS, Listin
 from listings_service.events.published import property_data, property_deleted
 from listings_service.models import Owner, Property
 from listings_service.schemas import SearchQuery, Sort, Status
+from service_kit.db import UnitOfWork
 from service_kit.events.outbox import Outbox
 from service_kit.security import Principal
 from service_kit.uploads import MediaStore
@@ -160,39 +162,35 @@ class Listings:
         return (Decimal(str(amount)) * self._rates[currency]).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
     async def create(
-        self, session: AsyncSession, owner: Principal, fields: Mapping[str, Any], files: ListingFiles
+        self, work: UnitOfWork, owner: Principal, fields: Mapping[str, Any], files: ListingFiles
     ) -> Property:
         listing = Property(owner_id=owner.user_id, status=Status.ACTIVE.value)
         for name in (*LIST_FIELDS, "images"):
             setattr(listing, name, [])
         self._apply(listing, fields)
-        await self._store(session, listing, files, "property.created")
+        await self._store(work, listing, files, "property.created")
         return listing
 
     async def update(
         self,
-        session: AsyncSession,
+        work: UnitOfWork,
         caller: Principal,
         property_id: int,
         changes: Mapping[str, Any],
         files: ListingFiles,
     ) -> Property:
-        listing = await self._own(session, caller, property_id)
+        listing = await self._own(work.session, caller, property_id)
         self._apply(listing, changes)
-        replaced = await self._store(session, listing, files, "property.updated")
-        for name in replaced:
-            self._media.delete(name)
+        await self._store(work, listing, files, "property.updated")
         return listing
 
-    async def delete(self, session: AsyncSession, caller: Principal, property_id: int) -> None:
+    async def delete(self, work: UnitOfWork, caller: Principal, property_id: int) -> None:
         """Removes the row for good (the event tells the others); its files go after the commit."""
-        listing = await self._own(session, caller, property_id)
+        listing = await self._own(work.session, caller, property_id)
         names = self._file_names(listing)
-        await session.execute(delete(Property).where(Property.id == listing.id))
-        await self._outbox.add(session, "property.deleted", property_deleted(listing))
-        await session.commit()
-        for name in names:
-            self._media.delete(name)
+        await work.session.execute(delete(Property).where(Property.id == listing.id))
+        await self._outbox.add(work.session, "property.deleted", property_deleted(listing))
+        work.after_commit(lambda: self._delete_files(names))
 
     async def card(
         self, session: AsyncSession, property_id: int, viewer: Principal | None
@@ -250,34 +248,33 @@ class Listings:
             raise InvalidListing("price", f"price is too large: {listing.price_rub} RUB")
         check_rules(listing)
 
-    async def _store(self, session: AsyncSession, listing: Property, files: ListingFiles, event: str) -> list[str]:
-        """Saves the files, commits the listing with its event; returns the names the files replaced."""
+    async def _store(self, work: UnitOfWork, listing: Property, files: ListingFiles, event: str) -> None:
+        """Saves the files and adds the listing with its event; replaced files go after the commit."""
         stored: list[str] = []
         replaced: list[str] = []
-        try:
-            if files.images is not None:
-                replaced += listing.images or []
-                for image in files.images:
-                    # Up to tens of MiB per request: written in a worker thread, not on the event loop.
-                    stored.append(await asyncio.to_thread(self._media.save, image))
-                listing.images = list(stored)
-            for name, file in files.singles.items():
-                previous = getattr(listing, name)
-                if previous:
-                    replaced.append(previous)
-                stored.append(await asyncio.to_thread(self._media.save, file))
-                setattr(listing, name, stored[-1])
-            listing.updated_at = datetime.now(UTC)
-            session.add(listing)
-            await session.flush()
-            await session.refresh(listing)
-            await self._outbox.add(session, event, property_data(listing, self._media))
-            await session.commit()
-        except BaseException:
-            for name in stored:
-                self._media.delete(name)
-            raise
-        return replaced
+        work.after_rollback(lambda: self._delete_files(stored))
+        if files.images is not None:
+            replaced += listing.images or []
+            for image in files.images:
+                # Up to tens of MiB per request: written in a worker thread, not on the event loop.
+                stored.append(await asyncio.to_thread(self._media.save, image))
+            listing.images = list(stored)
+        for name, file in files.singles.items():
+            previous = getattr(listing, name)
+            if previous:
+                replaced.append(previous)
+            stored.append(await asyncio.to_thread(self._media.save, file))
+            setattr(listing, name, stored[-1])
+        listing.updated_at = datetime.now(UTC)
+        work.session.add(listing)
+        await work.session.flush()
+        await work.session.refresh(listing)
+        await self._outbox.add(work.session, event, property_data(listing, self._media))
+        work.after_commit(lambda: self._delete_files(replaced))
+
+    async def _delete_files(self, names: Sequence[str]) -> None:
+        for name in names:
+            self._media.delete(name)
 
     async def _own(self, session: AsyncSession, caller: Principal, property_id: int) -> Property:
         # Locked so concurrent edits of one listing apply one after the other.

@@ -1,28 +1,14 @@
-"""Dependencies the requests routes declare."""
+"""Dependencies the requests routes declare (the kit's, typed for this service)."""
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Depends
 
 from requests_service.container import RequestsContainer
-from service_kit.security import Principal, require_principal, require_roles
+from service_kit.api import ReadSession, UnitOfWorkDep, service_container
+from service_kit.security import Principal, require_roles
 
-
-def get_container(request: Request) -> RequestsContainer:
-    container: RequestsContainer = request.app.state.container
-    return container
-
-
-Container = Annotated[RequestsContainer, Depends(get_container)]
-
-
-async def get_session(container: Container) -> AsyncIterator[AsyncSession]:
-    async with container.runtime.database.sessions() as session:
-        yield session
-
-
-Session = Annotated[AsyncSession, Depends(get_session)]
-CurrentUser = Annotated[Principal, Depends(require_principal)]
+Container = Annotated[RequestsContainer, Depends(service_container)]
 Buyer = Annotated[Principal, require_roles("user")]
+
+__all__ = ["Buyer", "Container", "ReadSession", "UnitOfWorkDep"]

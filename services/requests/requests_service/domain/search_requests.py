@@ -1,7 +1,7 @@
 """Buyer requests: create, read, edit, close and delete one's own, and read their matches.
 
-Every change is matched and committed together with its events (outbox).
-Someone else's request answers exactly like a missing one.
+Every change is matched in the caller's unit of work, together with its events
+(outbox). Someone else's request answers exactly like a missing one.
 """
 
 from collections.abc import Mapping, Sequence
@@ -20,6 +20,7 @@ from requests_service.domain.values import city_key, place_key, rooms_range, to_
 from requests_service.events.published import number_or_none, request_created
 from requests_service.models import Listing, Match, SearchRequest
 from requests_service.schemas import RequestChanges, RequestIn
+from service_kit.db import UnitOfWork
 from service_kit.events.outbox import Outbox
 
 
@@ -95,16 +96,16 @@ class BuyerRequests:
     def _criteria_key(request: SearchRequest) -> tuple[str, str, str]:
         return request.deal_format, request.type, request.city_key
 
-    async def create(self, session: AsyncSession, owner_id: int, criteria: RequestIn) -> tuple[SearchRequest, int]:
+    async def create(self, work: UnitOfWork, owner_id: int, criteria: RequestIn) -> tuple[SearchRequest, int]:
+        session = work.session
         request = SearchRequest(owner_id=owner_id, status="open")
         self._apply(request, criteria)
-        async with session.begin():
-            await self._lock(session, request)
-            session.add(request)
-            await session.flush()
-            await session.refresh(request)
-            await self.outbox.add(session, "request.created", request_created(request))
-            matches = await rematch_request(session, self.outbox, request.id)
+        await self._lock(session, request)
+        session.add(request)
+        await session.flush()
+        await session.refresh(request)
+        await self.outbox.add(session, "request.created", request_created(request))
+        matches = await rematch_request(session, self.outbox, request.id)
         return request, len(matches)
 
     def _match_count(self) -> Any:
@@ -157,38 +158,37 @@ class BuyerRequests:
         return request
 
     async def update(
-        self, session: AsyncSession, owner_id: int, request_id: int, changes: RequestChanges
+        self, work: UnitOfWork, owner_id: int, request_id: int, changes: RequestChanges
     ) -> tuple[SearchRequest, int]:
         """Applies the sent fields; the result is validated as a whole (ranges across old and new)."""
+        session = work.session
         sent = changes.model_dump(exclude_unset=True)
         status = sent.pop("status", None)
-        async with session.begin():
-            request = await self._own_for_update(session, owner_id, request_id)
-            try:
-                criteria = RequestIn.model_validate(criteria_of(request) | sent)
-            except ValidationError as error:
-                raise InvalidChanges(error.errors(include_url=False, include_context=False)) from None
-            before = self._criteria_key(request)
-            self._apply(request, criteria)
-            if status is not None:
-                request.status = status
-            # Both the criteria it leaves and the ones it joins: a listing matched under the old
-            # key concurrently would otherwise record a match this edit's rematch never sees.
-            # Always in sorted order, so two edits crossing the same keys cannot deadlock.
-            with session.no_autoflush:
-                for key in sorted({before, self._criteria_key(request)}):
-                    await lock_criteria(session, *key)
-            await session.flush()
-            await rematch_request(session, self.outbox, request.id)
+        request = await self._own_for_update(session, owner_id, request_id)
+        try:
+            criteria = RequestIn.model_validate(criteria_of(request) | sent)
+        except ValidationError as error:
+            raise InvalidChanges(error.errors(include_url=False, include_context=False)) from None
+        before = self._criteria_key(request)
+        self._apply(request, criteria)
+        if status is not None:
+            request.status = status
+        # Both the criteria it leaves and the ones it joins: a listing matched under the old
+        # key concurrently would otherwise record a match this edit's rematch never sees.
+        # Always in sorted order, so two edits crossing the same keys cannot deadlock.
+        with session.no_autoflush:
+            for key in sorted({before, self._criteria_key(request)}):
+                await lock_criteria(session, *key)
+        await session.flush()
+        await rematch_request(session, self.outbox, request.id)
         return await self.get_own(session, owner_id, request_id)
 
-    async def delete(self, session: AsyncSession, owner_id: int, request_id: int) -> None:
-        async with session.begin():
-            deleted = await session.scalar(
-                delete(SearchRequest)
-                .where(SearchRequest.id == request_id, SearchRequest.owner_id == owner_id)
-                .returning(SearchRequest.id)
-            )
+    async def delete(self, work: UnitOfWork, owner_id: int, request_id: int) -> None:
+        deleted = await work.session.scalar(
+            delete(SearchRequest)
+            .where(SearchRequest.id == request_id, SearchRequest.owner_id == owner_id)
+            .returning(SearchRequest.id)
+        )
         if deleted is None:
             raise RequestNotFound
 

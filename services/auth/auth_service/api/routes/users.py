@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, File, Form, Query, UploadFile, status
 
-from auth_service.api.deps import ClientIp, Container, CurrentUser, Session
+from auth_service.api.deps import ClientIp, Container, CurrentUser, ReadSession, UnitOfWorkDep
 from auth_service.domain.accounts import ProfileFiles
 from auth_service.domain.roles import ROLE_LABELS, Role
 from auth_service.models import User
@@ -59,41 +59,41 @@ def user_public(user: User, media: MediaStore) -> UserPublic:
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model_exclude_none=True)
-async def register(body: UserRegister, session: Session, container: Container, ip: ClientIp) -> MessageWithCode:
+async def register(body: UserRegister, work: UnitOfWorkDep, container: Container, ip: ClientIp) -> MessageWithCode:
     """Creates the user and sends an activation code by SMS.
 
     An already registered phone gets a new code and the same answer, so the
     endpoint does not reveal who has an account.
     """
-    code = await container.accounts.register(session, body.phone, body.first_name, body.last_name, body.role, ip)
+    code = await container.accounts.register(work, body.phone, body.first_name, body.last_name, body.role, ip)
     return MessageWithCode(
         message="User created successfully", code=code if container.settings.codes_are_shown else None
     )
 
 
 @router.post("/activate")
-async def activate(body: PhoneAndCode, session: Session, container: Container) -> Message:
+async def activate(body: PhoneAndCode, work: UnitOfWorkDep, container: Container) -> Message:
     """Checks the code without using it up, so the seed's register -> activate -> token flow works."""
-    await container.accounts.activate(session, body.phone, body.activation_code)
+    await container.accounts.activate(work, body.phone, body.activation_code)
     return Message(message="User activated successfully")
 
 
 @router.post("/token")
-async def token(body: PhoneAndCode, session: Session, container: Container) -> AccessToken:
+async def token(body: PhoneAndCode, work: UnitOfWorkDep, container: Container) -> AccessToken:
     """Exchanges a code for an access token; the code cannot be used again."""
-    access_token = await container.accounts.issue_token(session, body.phone, body.activation_code)
+    access_token = await container.accounts.issue_token(work, body.phone, body.activation_code)
     return AccessToken(access_token=access_token)
 
 
 @router.post("/reset", response_model_exclude_none=True)
-async def reset(body: PhoneOnly, session: Session, container: Container, ip: ClientIp) -> MessageWithCode:
+async def reset(body: PhoneOnly, work: UnitOfWorkDep, container: Container, ip: ClientIp) -> MessageWithCode:
     """Sends a new code: also how a returning user logs in. Unknown phones get the same answer."""
-    code = await container.accounts.send_new_code(session, body.phone, ip)
+    code = await container.accounts.send_new_code(work, body.phone, ip)
     return MessageWithCode(message="New activation code set", code=code if container.settings.codes_are_shown else None)
 
 
 @router.get("/me")
-async def me(principal: CurrentUser, session: Session, container: Container) -> UserPublic:
+async def me(principal: CurrentUser, session: ReadSession, container: Container) -> UserPublic:
     user = await container.accounts.get(session, principal.user_id)
     return user_public(user, container.media)
 
@@ -102,7 +102,7 @@ async def me(principal: CurrentUser, session: Session, container: Container) -> 
 async def update(
     form: Annotated[ProfileForm, Form()],
     principal: CurrentUser,
-    session: Session,
+    work: UnitOfWorkDep,
     container: Container,
     avatar: Annotated[UploadFile | None, File(description="JPEG, PNG or WebP")] = None,
     licenses: Annotated[UploadFile | None, File(description="JPEG, PNG or WebP")] = None,
@@ -118,23 +118,23 @@ async def update(
 
     files = ProfileFiles(avatar=await checked(avatar, "avatar"), licenses=await checked(licenses, "licenses"))
     changes = form.model_dump(exclude={"phone"}, exclude_unset=True)
-    user = await container.accounts.update(session, principal, form.phone, changes, files)
+    user = await container.accounts.update(work, principal, form.phone, changes, files)
     return UserUpdated(message="User updated successfully", user=user_public(user, container.media))
 
 
 @router.delete("/delete")
 async def delete(
-    body: Annotated[PhoneOnly, Body()], principal: CurrentUser, session: Session, container: Container
+    body: Annotated[PhoneOnly, Body()], principal: CurrentUser, work: UnitOfWorkDep, container: Container
 ) -> Message:
     """Deletes the caller's own account; its tokens stop working at once."""
-    await container.accounts.delete(session, principal, body.phone)
+    await container.accounts.delete(work, principal, body.phone)
     return Message(message="User deleted successfully")
 
 
 @router.get("/list")
 async def list_users(
     principal: CurrentUser,
-    session: Session,
+    session: ReadSession,
     container: Container,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, description="Capped at the configured maximum (100)")] = 10,

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from chat_service.api.deps import Container, CurrentUser, Session
+from chat_service.api.deps import Container, CurrentUser, ReadSession, UnitOfWorkDep
 from chat_service.domain.chats import ChatSummary, HistoryPage, read_seq_of
 from chat_service.models import Chat
 from chat_service.schemas import (
@@ -102,16 +102,14 @@ def page_out(page: HistoryPage, user_id: int) -> MessagePage:
     },
 )
 async def create_chat(
-    body: CreateChat, principal: CurrentUser, session: Session, container: Container, response: Response
+    body: CreateChat, principal: CurrentUser, work: UnitOfWorkDep, container: Container, response: Response
 ) -> ChatOut:
     """Opens the chat of a buyer and a seller about the seller's active property; idempotent.
 
     The caller must be the buyer or the seller. A seller can only open a chat with a registered,
     non-deleted buyer (422 otherwise). 201 when created, 200 with the same chat afterwards.
     """
-    chat, created = await container.chats.open(
-        session, principal.user_id, body.buyer_id, body.seller_id, body.property_id
-    )
+    chat, created = await container.chats.open(work, principal.user_id, body.buyer_id, body.seller_id, body.property_id)
     if not created:
         response.status_code = status.HTTP_200_OK
     return chat_out(chat)
@@ -120,7 +118,7 @@ async def create_chat(
 @router.get("/my_chats")
 async def my_chats(
     principal: CurrentUser,
-    session: Session,
+    session: ReadSession,
     container: Container,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
@@ -134,7 +132,7 @@ async def my_chats(
 async def chat_messages(
     chat_id: Annotated[int, Path(ge=1, le=MAX_BIGINT)],
     principal: CurrentUser,
-    session: Session,
+    session: ReadSession,
     container: Container,
     before: Annotated[int | None, Query(ge=1, le=MAX_BIGINT, description="Only messages with a smaller seq")] = None,
     after: Annotated[

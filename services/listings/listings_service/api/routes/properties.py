@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile, status
 
-from listings_service.api.deps import Container, CurrentUser, Seller, Session
+from listings_service.api.deps import Container, CurrentUser, ReadSession, Seller, UnitOfWorkDep
 from listings_service.domain.media import ListingFiles, read_listing_files
 from listings_service.models import Owner, Property
 from listings_service.schemas import (
@@ -83,19 +83,19 @@ Uploads = Annotated[ListingFiles, Depends(uploaded_files)]
 async def create(
     form: Annotated[ListingCreate, Form()],
     seller: Seller,
-    session: Session,
+    work: UnitOfWorkDep,
     container: Container,
     files: Uploads,
 ) -> PropertyOut:
     """Seed #9: realtors, agencies and developers publish a listing (multipart)."""
-    listing = await container.listings.create(session, seller, form.model_dump(exclude_none=True), files)
+    listing = await container.listings.create(work, seller, form.model_dump(exclude_none=True), files)
     return property_out(listing, container.media, owner_view=True)
 
 
 @router.get("/my_properties")
 async def my_properties(
     seller: Seller,
-    session: Session,
+    session: ReadSession,
     container: Container,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, description="Capped at the configured maximum (100)")] = 20,
@@ -107,7 +107,7 @@ async def my_properties(
 
 
 @router.get("")
-async def search(filters: Annotated[SearchQuery, Query()], session: Session, container: Container) -> PropertyPage:
+async def search(filters: Annotated[SearchQuery, Query()], session: ReadSession, container: Container) -> PropertyPage:
     """Public search of active listings; prices are compared in RUB whatever their currency."""
     capped = min(filters.limit, container.settings.page_max_limit)
     page = await container.listings.search(session, filters, capped)
@@ -117,7 +117,7 @@ async def search(filters: Annotated[SearchQuery, Query()], session: Session, con
 
 
 @router.get("/{property_id}")
-async def card(property_id: PropertyId, viewer: Viewer, session: Session, container: Container) -> PropertyCard:
+async def card(property_id: PropertyId, viewer: Viewer, session: ReadSession, container: Container) -> PropertyCard:
     """Public card; the owner's phone is shown to signed-in callers only."""
     listing, owner = await container.listings.card(session, property_id, viewer)
     owner_view = viewer is not None and viewer.user_id == listing.owner_id
@@ -154,14 +154,14 @@ async def _edit(
     property_id: PropertyId,
     form: ListingUpdate,
     caller: Principal,
-    session: Session,
+    work: UnitOfWorkDep,
     container: Container,
     files: ListingFiles,
 ) -> PropertyOut:
     changes: dict[str, Any] = form.model_dump(exclude_none=True) | await _cleared(request, form)
     if "status" in changes:
         changes["status"] = Status(changes["status"]).value
-    listing = await container.listings.update(session, caller, property_id, changes, files)
+    listing = await container.listings.update(work, caller, property_id, changes, files)
     return property_out(listing, container.media, owner_view=True)
 
 
@@ -192,17 +192,17 @@ async def edit_property(
     property_id: PropertyId,
     form: Annotated[ListingUpdate, Form()],
     caller: CurrentUser,
-    session: Session,
+    work: UnitOfWorkDep,
     container: Container,
     files: Uploads,
 ) -> PropertyOut:
-    return await _edit(request, property_id, form, caller, session, container, files)
+    return await _edit(request, property_id, form, caller, work, container, files)
 
 
 @router.delete("/{property_id}")
 async def delete_property(
-    property_id: PropertyId, caller: CurrentUser, session: Session, container: Container
+    property_id: PropertyId, caller: CurrentUser, work: UnitOfWorkDep, container: Container
 ) -> Message:
     """The owner removes the listing for good; `property.deleted` tells the other services."""
-    await container.listings.delete(session, caller, property_id)
+    await container.listings.delete(work, caller, property_id)
     return Message(message="Property deleted successfully")

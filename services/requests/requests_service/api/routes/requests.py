@@ -5,7 +5,7 @@ from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Path, Query, status
 
-from requests_service.api.deps import Buyer, Container, Session
+from requests_service.api.deps import Buyer, Container, ReadSession, UnitOfWorkDep
 from requests_service.models import Listing, SearchRequest
 from requests_service.schemas import MatchOut, Message, RequestChanges, RequestIn, RequestOut
 
@@ -74,18 +74,18 @@ def match_out(listing: Listing, matched_at: object) -> MatchOut:
 
 
 @router.post("/create_request", status_code=status.HTTP_201_CREATED)
-async def create_request(body: RequestIn, buyer: Buyer, session: Session, container: Container) -> RequestOut:
+async def create_request(body: RequestIn, buyer: Buyer, work: UnitOfWorkDep, container: Container) -> RequestOut:
     """Seed #11: the Russian phrases of the seed or English codes; stored as canonical codes.
 
     The request is matched at once against the active listings already known.
     """
-    request, match_count = await container.requests.create(session, buyer.user_id, body)
+    request, match_count = await container.requests.create(work, buyer.user_id, body)
     return request_out(request, match_count)
 
 
 @router.get("/my_requests")
 async def my_requests(
-    buyer: Buyer, session: Session, container: Container, skip: Skip = 0, limit: Limit = 50
+    buyer: Buyer, session: ReadSession, container: Container, skip: Skip = 0, limit: Limit = 50
 ) -> list[RequestOut]:
     """Seed #12: the caller's requests, newest first, each with its number of matches."""
     rows = await container.requests.list_own(session, buyer.user_id, skip, limit)
@@ -93,30 +93,30 @@ async def my_requests(
 
 
 @router.get("/my_requests/{request_id}", responses=NOT_FOUND)
-async def my_request(request_id: RequestId, buyer: Buyer, session: Session, container: Container) -> RequestOut:
+async def my_request(request_id: RequestId, buyer: Buyer, session: ReadSession, container: Container) -> RequestOut:
     return request_out(*await container.requests.get_own(session, buyer.user_id, request_id))
 
 
 @router.patch("/my_requests/{request_id}", responses=NOT_FOUND)
 async def edit_request(
-    request_id: RequestId, body: RequestChanges, buyer: Buyer, session: Session, container: Container
+    request_id: RequestId, body: RequestChanges, buyer: Buyer, work: UnitOfWorkDep, container: Container
 ) -> RequestOut:
     """Changes the fields sent (null clears an optional one); `status` closes or reopens it.
 
     Matches the edited request no longer fits are dropped and new ones recorded.
     """
-    return request_out(*await container.requests.update(session, buyer.user_id, request_id, body))
+    return request_out(*await container.requests.update(work, buyer.user_id, request_id, body))
 
 
 @router.delete("/my_requests/{request_id}", responses=NOT_FOUND)
-async def delete_request(request_id: RequestId, buyer: Buyer, session: Session, container: Container) -> Message:
-    await container.requests.delete(session, buyer.user_id, request_id)
+async def delete_request(request_id: RequestId, buyer: Buyer, work: UnitOfWorkDep, container: Container) -> Message:
+    await container.requests.delete(work, buyer.user_id, request_id)
     return Message(message="Request deleted successfully")
 
 
 @router.get("/my_requests/{request_id}/matches", responses=NOT_FOUND)
 async def request_matches(
-    request_id: RequestId, buyer: Buyer, session: Session, container: Container, skip: Skip = 0, limit: Limit = 50
+    request_id: RequestId, buyer: Buyer, session: ReadSession, container: Container, skip: Skip = 0, limit: Limit = 50
 ) -> list[MatchOut]:
     """Active listings that fit the request, newest match first."""
     rows = await container.requests.matches(session, buyer.user_id, request_id, skip, limit)
