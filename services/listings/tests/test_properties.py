@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from PIL import Image
 from sqlalchemy import func, select
 
+from event_contracts.users import UserUpdated
 from listings_service.domain.owners import remember_owner
 from listings_service.models import Property, outbox
 from listings_service.settings import ListingsSettings
@@ -142,7 +143,11 @@ async def test_card_shows_the_owner_and_the_phone_only_to_signed_in_callers(
 ) -> None:
     profile = {"user_id": 301, "phone": "+79250000301", "first_name": "Анна", "last_name": "Петрова", "role": "agency"}
     async with app.state.container.runtime.database.sessions() as session, session.begin():
-        await remember_owner(session, profile, envelope("user.updated", profile).occurred_at)
+        await remember_owner(
+            session,
+            UserUpdated.model_validate(profile | {"is_active": True}),
+            envelope("user.updated", profile).occurred_at,
+        )
     created = (await create(client, tokens.headers(301, "agency"), files=[])).json()
 
     anonymous = (await client.get(f"/properties/{created['id']}")).json()

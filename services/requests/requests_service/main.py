@@ -6,10 +6,10 @@ from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
+from marketplace_rules.money import NoRate
 from requests_service.api.routes import requests
 from requests_service.container import RequestsContainer
 from requests_service.domain.search_requests import InvalidChanges, RequestNotFound
-from requests_service.domain.values import NoRate
 from requests_service.settings import RequestsSettings, get_settings
 from service_kit.app import create_service_app
 from service_kit.logging import configure_logging

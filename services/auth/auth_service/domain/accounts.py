@@ -15,12 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.domain.codes import code_hmac, code_matches, new_code
 from auth_service.domain.phones import normalize_phone
-from auth_service.domain.roles import Role
 from auth_service.domain.sms import SmsProvider
 from auth_service.domain.throttle import CodeSendThrottle
 from auth_service.domain.tokens import TokenIssuer
-from auth_service.events.published import user_deleted, user_profile
+from auth_service.events.published import user_profile
 from auth_service.models import ActivationCode, RevokedUser, User
+from event_contracts.users import UserActivated, UserDeleted, UserRegistered, UserUpdated
+from marketplace_rules.vocabulary import Role
 from service_kit.events.outbox import Outbox
 from service_kit.security import Principal, RevocationFeed
 from service_kit.uploads import CleanFile, MediaStore
@@ -91,7 +92,7 @@ class Accounts:
             user = User(phone=phone, first_name=first_name, last_name=last_name, role=role.value, is_active=False)
             session.add(user)
             await session.flush()
-            await self._outbox.add(session, "user.registered", user_profile(user, self._media))
+            await self._outbox.add(session, user_profile(UserRegistered, user, self._media))
         return await self._commit_and_send_code(session, user)
 
     async def send_new_code(self, session: AsyncSession, raw_phone: str, client_ip: str) -> str | None:
@@ -144,7 +145,7 @@ class Accounts:
                 user.licenses = stored[-1]
             user.updated_at = datetime.now(UTC)
             await session.flush()
-            await self._outbox.add(session, "user.updated", user_profile(user, self._media))
+            await self._outbox.add(session, user_profile(UserUpdated, user, self._media))
             await session.commit()
         except BaseException:
             for name in stored:
@@ -159,7 +160,7 @@ class Accounts:
         files = [user.avatar, user.licenses]
         await session.delete(user)
         await session.execute(insert(RevokedUser).values(user_id=user.id, reason="deleted").on_conflict_do_nothing())
-        await self._outbox.add(session, "user.deleted", user_deleted(user.id))
+        await self._outbox.add(session, UserDeleted(user_id=user.id))
         await session.commit()
         try:
             await self._revocations.publish(user.id)
@@ -239,4 +240,4 @@ class Accounts:
     async def _mark_active(self, session: AsyncSession, user: User) -> None:
         if not user.is_active:
             user.is_active = True
-            await self._outbox.add(session, "user.activated", {"user_id": user.id})
+            await self._outbox.add(session, UserActivated(user_id=user.id))
