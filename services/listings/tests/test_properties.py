@@ -178,6 +178,8 @@ async def test_card_shows_the_owner_and_the_phone_only_to_signed_in_callers(
         ({"living_area": "50"}, None, 422, "living_area"),
         ({"bedrooms": "-1"}, None, 422, "bedrooms"),
         ({"price": "inf"}, None, 422, "price"),
+        # Stored to the kopeck it would be 0, which no listing (and no property event) may have.
+        ({"price": "0.004", "currency": "USD"}, None, 422, "price"),
         ({"ceiling_height": "nan"}, None, 422, "ceiling_height"),
         ({"title": "nul\x00byte"}, None, 422, "title"),
         ({"location": "x, " + "y" * 400}, None, 422, "city"),
