@@ -82,27 +82,26 @@ class _Routes(Generic[S]):
             self._by_key[key] = subscription
         self.event_types = sorted({event_type for event_type, _ in self._by_key})
 
-    def route(self, message: AbstractIncomingMessage) -> "_Routed[S] | None":
-        """None: dead-letter the message (see the module's docstring)."""
+    async def take(self, message: AbstractIncomingMessage) -> tuple[EventEnvelope, S] | None:
+        """The envelope and its subscription; None once the message is settled here (see the module's docstring)."""
         try:
             envelope = EventEnvelope.model_validate_json(message.body)
         except ValidationError:
             logger.error("malformed event dead-lettered", extra={"message_id": message.message_id})
+            await message.reject(requeue=False)
             return None
         subscription = self._by_key.get((envelope.type, envelope.version))
-        if subscription is None and envelope.type in self.event_types:
+        if subscription is not None:
+            return envelope, subscription
+        if envelope.type in self.event_types:
             logger.error(
                 "event version not understood; dead-lettered",
                 extra={"event_type": envelope.type, "event_version": envelope.version},
             )
-            return None
-        return _Routed(envelope, subscription)
-
-
-@dataclass(frozen=True)
-class _Routed(Generic[S]):
-    envelope: EventEnvelope
-    subscription: S | None  # None: a type nobody here subscribes to
+            await message.reject(requeue=False)
+        else:
+            await message.ack()  # a type nobody here subscribes to
+        return None
 
 
 class _HasConnection(Protocol):
@@ -179,14 +178,10 @@ class EventConsumer(_QueueReader):
         await queue.consume(self.handle)
 
     async def handle(self, message: AbstractIncomingMessage) -> None:
-        routed = self._routes.route(message)
+        routed = await self._routes.take(message)
         if routed is None:
-            await message.reject(requeue=False)
             return
-        envelope, subscription = routed.envelope, routed.subscription
-        if subscription is None:
-            await message.ack()
-            return
+        envelope, subscription = routed
         token = request_id_var.set(envelope.request_id)
         try:
             event = parse_event(envelope, subscription.model)
@@ -242,14 +237,12 @@ class BroadcastSubscriber(_QueueReader):
         await queue.consume(self.handle)
 
     async def handle(self, message: AbstractIncomingMessage) -> None:
-        routed = self._routes.route(message)
+        routed = await self._routes.take(message)
         if routed is None:
-            await message.reject(requeue=False)
             return
-        envelope, subscription = routed.envelope, routed.subscription
+        envelope, subscription = routed
         try:
-            if subscription is not None:
-                await subscription.handler(parse_event(envelope, subscription.model))
+            await subscription.handler(parse_event(envelope, subscription.model))
         except Exception:
             # The queue is this process's own and has no delivery limit: requeueing would loop.
             logger.exception("broadcast handler failed; event dropped", extra={"event_type": envelope.type})
