@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: run test unit lint setup clean bench contracts
 
-$(INSTALLED): requirements/constraints.txt requirements/runtime.txt requirements/dev.txt
+$(INSTALLED): requirements/constraints.txt requirements/runtime.txt requirements/dev.txt scripts/link_packages.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -r requirements/dev.txt
 	$(BIN)/python scripts/link_packages.py
@@ -35,7 +35,9 @@ UNIT_TESTS := $(wildcard libs/*/tests/unit services/*/tests/unit)
 unit: $(INSTALLED)
 	$(BIN)/python -m pytest -q --disable-socket --allow-unix-socket $(UNIT_TESTS)
 
+# Event schemas from the models (libs/event_contracts), then each service's OpenAPI document.
 contracts: $(INSTALLED)
+	$(BIN)/python -m event_contracts
 	UPDATE_CONTRACTS=1 $(BIN)/python -m pytest -q -k test_openapi_matches_the_contract services
 
 bench: setup

@@ -19,6 +19,8 @@ COPY --from=deps /opt/venv /opt/venv
 WORKDIR /app
 COPY contracts/ contracts/
 COPY libs/service_kit/service_kit/ libs/service_kit/service_kit/
+COPY libs/marketplace_rules/marketplace_rules/ libs/marketplace_rules/marketplace_rules/
+COPY libs/event_contracts/event_contracts/ libs/event_contracts/event_contracts/
 COPY services/auth/alembic.ini services/auth/
 COPY services/auth/auth_service/ services/auth/auth_service/
 COPY services/listings/alembic.ini services/listings/
@@ -30,7 +32,7 @@ COPY services/chat/chat_service/ services/chat/chat_service/
 COPY deploy/migrate.py deploy/migrate.py
 RUN python -m compileall -q libs services deploy
 ENV PATH=/opt/venv/bin:$PATH \
-    PYTHONPATH=/app/libs/service_kit:/app/services/auth:/app/services/listings:/app/services/requests:/app/services/chat \
+    PYTHONPATH=/app/libs/service_kit:/app/libs/marketplace_rules:/app/libs/event_contracts:/app/services/auth:/app/services/listings:/app/services/requests:/app/services/chat \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 USER 10001:10001

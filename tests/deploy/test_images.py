@@ -8,6 +8,10 @@ import pytest
 from . import checks
 
 SERVICES = ("auth", "listings", "requests", "chat")
+# Every shared library (libs/<name>/<name>/), as scripts/link_packages.py finds them.
+LIBRARIES = sorted(
+    path.name for path in (checks.ROOT / "libs").iterdir() if (path / path.name / "__init__.py").is_file()
+)
 DOCKERFILES = [checks.ROOT / "services" / name / "Dockerfile" for name in SERVICES] + [
     checks.DEPLOY / "migrate.Dockerfile"
 ]
@@ -21,7 +25,9 @@ def test_images_are_slim_non_root_and_pinned(dockerfile: Path) -> None:
     user = re.findall(r"^USER (\S+)", text, re.M)
     assert user and not user[-1].startswith(("root", "0")), "the last USER must not be root"
     assert "COPY contracts/ contracts/" in text, "services read contracts/vocabulary.json at run time"
-    assert "COPY libs/service_kit/service_kit/ libs/service_kit/service_kit/" in text
+    for library in LIBRARIES:
+        assert f"COPY libs/{library}/{library}/ libs/{library}/{library}/" in text, f"{dockerfile}: {library}"
+        assert re.search(rf"PYTHONPATH=\S*/app/libs/{library}[:\s]", text), f"{dockerfile}: {library} not on the path"
     for source in re.findall(r"^COPY (?!--from)(.+) \S+$", text, re.M):
         for path in source.split():
             assert (checks.ROOT / path).exists(), f"{dockerfile}: COPY {path} does not exist"
@@ -32,7 +38,7 @@ def test_service_images_probe_health_and_serve_the_factory(name: str) -> None:
     dockerfile = checks.ROOT / "services" / name / "Dockerfile"
     text = dockerfile.read_text()
     assert re.search(r"HEALTHCHECK .*\n.*python.*http://127\.0\.0\.1:8000/health", text)
-    assert f"PYTHONPATH=/app/libs/service_kit:/app/services/{name}" in text
+    assert re.search(rf"PYTHONPATH=\S*/app/services/{name}\s", text)
     target = checks.app_target(checks.dockerfile_cmd(dockerfile))
     assert target == f"{name}_service.main:create_app" and checks.target_exists(target)
     assert "--factory" in checks.dockerfile_cmd(dockerfile)
@@ -43,5 +49,6 @@ def test_the_build_context_keeps_local_state_out() -> None:
     assert "**" in lines, "allow-list: everything is excluded unless listed"
     allowed = [line[1:] for line in lines if line.startswith("!")]
     assert not any(line.startswith((".venv", "var", "deploy/.secrets", "deploy/.env")) for line in allowed)
-    for path in ("contracts/", "libs/service_kit/service_kit/", "requirements/constraints.txt", "deploy/migrate.py"):
+    libraries = [f"libs/{library}/{library}/" for library in LIBRARIES]
+    for path in ("contracts/", *libraries, "requirements/constraints.txt", "deploy/migrate.py"):
         assert path in allowed

@@ -17,7 +17,7 @@ from sqlalchemy import Table
 
 from service_kit.app import ErrorAnswer, ReadinessCheck, create_service_app
 from service_kit.db import Database
-from service_kit.events.consumer import EventConsumer, EventHandler
+from service_kit.events.consumer import EventConsumer, Subscription
 from service_kit.events.outbox import Outbox
 from service_kit.events.relay import OutboxRelay
 from service_kit.events.topology import Topology, subscriptions
@@ -57,15 +57,9 @@ class ServiceRuntime:
         self.consumer: EventConsumer | None = None
         self._tasks: list[asyncio.Task[Any]] = []
 
-    def consume(self, handlers: Mapping[str, EventHandler]) -> None:
-        """Subscribes the service's own queue to these event types (as contracts/subscriptions.json lists)."""
-        declared = set(subscriptions().get(self.settings.service_name, []))
-        if declared != set(handlers):
-            raise RuntimeError(
-                f"{self.settings.service_name} handles {sorted(handlers)} but contracts/subscriptions.json "
-                f"binds its queue to {sorted(declared)}"
-            )
-        self.consumer = EventConsumer(
+    def consume(self, handlers: Sequence[Subscription[Any]]) -> None:
+        """Subscribes the service's own queue to these event models (as contracts/subscriptions.json lists)."""
+        consumer = EventConsumer(
             self.database,
             self._processed_events,
             self.settings.rabbitmq_url,
@@ -74,14 +68,13 @@ class ServiceRuntime:
             handlers,
             prefetch=self.settings.event_prefetch,
         )
-
-    def revoke_on_user_deleted(self) -> EventHandler:
-        """Part of every consumer's ``user.deleted`` handling: refuse the user's tokens here too."""
-
-        async def handler(_: Any, event: Any) -> None:
-            self.revocations.add(int(event.data["user_id"]))
-
-        return handler
+        declared = set(subscriptions().get(self.settings.service_name, []))
+        if declared != set(consumer.event_types):
+            raise RuntimeError(
+                f"{self.settings.service_name} handles {consumer.event_types} but contracts/subscriptions.json "
+                f"binds its queue to {sorted(declared)}"
+            )
+        self.consumer = consumer
 
     async def start(self) -> None:
         self._tasks = [

@@ -29,6 +29,7 @@ from redis.asyncio import Redis
 from referencing import Registry, Resource
 
 from service_kit.events.envelope import EventEnvelope
+from service_kit.events.schemas import EVENT_SCHEMAS_DIR, schema_file_name
 from service_kit.events.topology import Topology
 from service_kit.security import AUDIENCE, ISSUER, InvalidToken, public_jwk
 from service_kit.settings import ServiceSettings
@@ -111,12 +112,12 @@ CONTRACTS_DIR = Path(__file__).resolve().parents[3] / "contracts"
 
 
 def validate_event(envelope: dict[str, Any]) -> None:
-    """Raises jsonschema.ValidationError unless the event matches contracts/events/<type>.json."""
-    schemas = {path.name: json.loads(path.read_text()) for path in (CONTRACTS_DIR / "events").glob("*.json")}
+    """Raises jsonschema.ValidationError unless the event matches its committed schema in contracts/events/."""
+    schemas = {path.name: json.loads(path.read_text()) for path in EVENT_SCHEMAS_DIR.glob("*.json")}
     registry: Registry[Any] = Registry().with_resources(
         (name, Resource.from_contents(schema)) for name, schema in schemas.items()
     )
-    schema = schemas[f"{envelope['type']}.json"]
+    schema = schemas[schema_file_name(envelope["type"], envelope["version"])]
     Draft202012Validator(schema, registry=registry, format_checker=FormatChecker()).validate(envelope)
 
 

@@ -13,7 +13,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service_kit.db import Database
-from service_kit.events.consumer import BroadcastSubscriber, EventConsumer, EventHandler
+from service_kit.events.consumer import (
+    BroadcastSubscriber,
+    EventConsumer,
+    Subscription,
+    subscribe,
+    subscribe_in_memory,
+)
+from service_kit.events.data import Event, EventData
 from service_kit.events.envelope import EventEnvelope
 from service_kit.events.topology import DELIVERY_LIMIT, Topology
 from service_kit.logging import request_id_var
@@ -24,6 +31,22 @@ from .conftest import COUNTERS, PROCESSED, drain, get_one, publish_raw, wait_for
 TYPE = "item.added"
 
 pytestmark = pytest.mark.usefixtures("clean_tables")
+
+
+class ItemAdded(EventData):
+    """A test event: one counter key."""
+
+    event_type = TYPE
+    producer = "tests"
+
+    key: str
+    poison: bool = False
+
+
+class ItemRemoved(ItemAdded):
+    """Another type with the same data."""
+
+    event_type = "item.removed"
 
 
 class Recorder:
@@ -37,8 +60,8 @@ class Recorder:
         self.entered = asyncio.Event()
         self.crash_on_release = False
 
-    async def count(self, session: AsyncSession, envelope: EventEnvelope) -> None:
-        key = str(envelope.data["key"])
+    async def count(self, session: AsyncSession, event: Event[ItemAdded]) -> None:
+        key = event.data.key
         self.attempts[key] += 1
         self.request_ids.append(request_id_var.get())
         await session.execute(
@@ -46,7 +69,7 @@ class Recorder:
             .values(key=key, hits=1)
             .on_conflict_do_update(index_elements=[COUNTERS.c.key], set_={"hits": COUNTERS.c.hits + 1})
         )
-        if envelope.data.get("poison"):
+        if event.data.poison:
             raise RuntimeError("this event always fails")
         if not self.release.is_set():
             self.entered.set()
@@ -67,7 +90,7 @@ class CountingConsumer(EventConsumer):
 
 @contextlib.asynccontextmanager
 async def consuming(
-    database: Database, topology: Topology, handlers: dict[str, EventHandler], **options: Any
+    database: Database, topology: Topology, handlers: list[Subscription[Any]], **options: Any
 ) -> AsyncIterator[CountingConsumer]:
     consumer = CountingConsumer(database, PROCESSED, RABBITMQ_URL, topology, "svc", handlers, **options)
     await consumer.start()
@@ -109,7 +132,7 @@ async def test_duplicate_delivery_changes_the_table_once(
     recorder = Recorder()
     twice = event("dup")
     twice_with_request = twice.model_copy(update={"request_id": "req-from-producer"})
-    async with consuming(clean_tables, topology, {TYPE: recorder.count}) as consumer:
+    async with consuming(clean_tables, topology, [subscribe(ItemAdded, recorder.count)]) as consumer:
         await publish(amqp, topology, twice_with_request)
         await publish(amqp, topology, twice_with_request)
         await publish(amqp, topology, event("other"))
@@ -137,7 +160,7 @@ async def test_ack_comes_only_after_commit(
     recorder.release.clear()
     recorder.crash_on_release = True
     envelope = event("crash")
-    async with consuming(clean_tables, topology, {TYPE: recorder.count}):
+    async with consuming(clean_tables, topology, [subscribe(ItemAdded, recorder.count)]):
         await publish(amqp, topology, envelope)
         await asyncio.wait_for(recorder.entered.wait(), 10)
         # Mid-handler: neither the change nor the processed id is visible, the message is not in "ready".
@@ -147,7 +170,7 @@ async def test_ack_comes_only_after_commit(
     recorder.release.set()  # the dying consumer's transaction rolls back
 
     healthy = Recorder()
-    async with consuming(clean_tables, topology, {TYPE: healthy.count}) as consumer:
+    async with consuming(clean_tables, topology, [subscribe(ItemAdded, healthy.count)]) as consumer:
 
         async def applied() -> bool:
             return await hits(clean_tables, "crash") == 1 and consumer.handled >= 1
@@ -164,7 +187,7 @@ async def test_poison_message_is_dead_lettered_without_blocking_others(
     recorder = Recorder()
     poison = event("poison", poison=True)
     good = [event(f"good-{n}") for n in range(5)]
-    async with consuming(clean_tables, topology, {TYPE: recorder.count}, prefetch=1):
+    async with consuming(clean_tables, topology, [subscribe(ItemAdded, recorder.count)], prefetch=1):
         channel = await amqp.channel()
         dead_letters = await channel.declare_queue(topology.dead_letter_queue, passive=True)
         await publish(amqp, topology, poison)
@@ -208,7 +231,7 @@ async def test_malformed_message_goes_straight_to_dead_letters(
     clean_tables: Database, topology: Topology, amqp: AbstractRobustConnection, body: bytes
 ) -> None:
     recorder = Recorder()
-    async with consuming(clean_tables, topology, {TYPE: recorder.count}) as consumer:
+    async with consuming(clean_tables, topology, [subscribe(ItemAdded, recorder.count)]) as consumer:
         channel = await amqp.channel()
         dead_letters = await channel.declare_queue(topology.dead_letter_queue, passive=True)
         await publish_raw(amqp, topology, body, TYPE, message_id="malformed-1")
@@ -221,11 +244,68 @@ async def test_malformed_message_goes_straight_to_dead_letters(
     assert await processed_count(clean_tables) == 0
 
 
+async def test_a_version_without_a_model_goes_straight_to_dead_letters(
+    clean_tables: Database, topology: Topology, amqp: AbstractRobustConnection
+) -> None:
+    """Kept for a replay once the consumer knows the version; never applied with a wrong reading."""
+    recorder = Recorder()
+    newer = EventEnvelope(type=TYPE, version=2, producer="tests", data={"key": "v2"})
+    async with consuming(clean_tables, topology, [subscribe(ItemAdded, recorder.count)]) as consumer:
+        channel = await amqp.channel()
+        dead_letters = await channel.declare_queue(topology.dead_letter_queue, passive=True)
+        await publish(amqp, topology, newer)
+        dead = await get_one(dead_letters)
+        assert EventEnvelope.model_validate_json(dead.body) == newer
+        assert dead.headers["x-death"][0]["reason"] == "rejected"  # type: ignore[index,call-overload]
+        assert consumer.handled == 1
+    assert not recorder.attempts
+    assert await processed_count(clean_tables) == 0
+
+
+async def test_data_that_does_not_fit_the_model_is_retried_then_dead_lettered(
+    clean_tables: Database, topology: Topology, amqp: AbstractRobustConnection
+) -> None:
+    recorder = Recorder()
+    unfit = EventEnvelope(type=TYPE, producer="tests", data={"key": ["not", "text"]})
+    good = event("after-the-unfit-one")
+    async with consuming(clean_tables, topology, [subscribe(ItemAdded, recorder.count)], prefetch=1):
+        channel = await amqp.channel()
+        dead_letters = await channel.declare_queue(topology.dead_letter_queue, passive=True)
+        await publish(amqp, topology, unfit)
+        await publish(amqp, topology, good)
+        dead = await get_one(dead_letters, within=15)
+        assert dead.message_id == str(unfit.event_id)
+        assert dead.headers["x-death"][0]["reason"] == "delivery_limit"  # type: ignore[index,call-overload]
+
+        async def good_applied() -> bool:
+            return await hits(clean_tables, "after-the-unfit-one") == 1
+
+        await wait_for(good_applied, what="the event behind the unfit one")
+    assert recorder.attempts == Counter({"after-the-unfit-one": 1}), "the handler never saw the unfit data"
+
+
+async def test_fields_a_newer_producer_added_are_ignored(
+    clean_tables: Database, topology: Topology, amqp: AbstractRobustConnection
+) -> None:
+    recorder = Recorder()
+    richer = event("richer", added_later={"nested": [1, 2]})
+    async with consuming(clean_tables, topology, [subscribe(ItemAdded, recorder.count)]) as consumer:
+        await publish(amqp, topology, richer)
+
+        async def handled() -> bool:
+            return consumer.handled == 1
+
+        await wait_for(handled, what="the richer event")
+    assert await hits(clean_tables, "richer") == 1
+    assert await processed_count(clean_tables) == 1
+
+
 async def test_unhandled_type_is_acked_and_skipped(
     clean_tables: Database, topology: Topology, amqp: AbstractRobustConnection
 ) -> None:
     recorder = Recorder()
-    async with consuming(clean_tables, topology, {TYPE: recorder.count, "item.removed": recorder.count}) as consumer:
+    handlers = [subscribe(ItemAdded, recorder.count), subscribe(ItemRemoved, recorder.count)]
+    async with consuming(clean_tables, topology, handlers) as consumer:
         # Bound via the handlers' types; "item.removed" arrives with a body of another type.
         stray = EventEnvelope(type="item.renamed", producer="tests", data={"key": "x"})
         await publish_raw(amqp, topology, stray.model_dump_json().encode(), "item.removed")
@@ -239,15 +319,17 @@ async def test_unhandled_type_is_acked_and_skipped(
 
 
 async def test_broadcast_reaches_every_subscriber(topology: Topology, amqp: AbstractRobustConnection) -> None:
-    seen: dict[str, list[EventEnvelope]] = {"a": [], "b": []}
+    seen: dict[str, list[Event[ItemAdded]]] = {"a": [], "b": []}
 
     def recorder(name: str) -> Any:
-        async def handler(envelope: EventEnvelope) -> None:
-            seen[name].append(envelope)
+        async def handler(event: Event[ItemAdded]) -> None:
+            seen[name].append(event)
 
         return handler
 
-    subscribers = [BroadcastSubscriber(RABBITMQ_URL, topology, {TYPE: recorder(name)}) for name in seen]
+    subscribers = [
+        BroadcastSubscriber(RABBITMQ_URL, topology, [subscribe_in_memory(ItemAdded, recorder(name))]) for name in seen
+    ]
     for subscriber in subscribers:
         await subscriber.start()
     try:

@@ -13,6 +13,7 @@ from aio_pika.abc import AbstractQueue, AbstractRobustConnection
 from sqlalchemy import func, select
 
 from service_kit.db import Database
+from service_kit.events.data import EventData
 from service_kit.events.envelope import EventEnvelope
 from service_kit.events.outbox import Outbox
 from service_kit.events.relay import OutboxRelay
@@ -27,6 +28,37 @@ TYPE = "test.created"
 OTHER_TYPE = "test.updated"
 
 pytestmark = pytest.mark.usefixtures("clean_tables")
+
+
+class Created(EventData):
+    """A numbered test event."""
+
+    event_type = TYPE
+    producer = "tests"
+
+    n: int
+
+
+class Offered(EventData):
+    """A test event of the same type with other data."""
+
+    event_type = TYPE
+    producer = "tests"
+
+    title: str
+    price: int | None = None
+
+
+class Updated(Created):
+    """Another type."""
+
+    event_type = OTHER_TYPE
+
+
+class Unbound(Created):
+    """A type no queue is bound to."""
+
+    event_type = "test.unbound"
 
 
 @pytest.fixture
@@ -51,10 +83,10 @@ async def running(*relays: OutboxRelay) -> AsyncIterator[None]:
             assert task.cancelled(), task.exception()
 
 
-async def add_events(database: Database, count: int, event_type: str = TYPE) -> list[EventEnvelope]:
+async def add_events(database: Database, count: int, model: type[Created] = Created) -> list[EventEnvelope]:
     outbox = Outbox(OUTBOX, producer="tests")
     async with database.sessions() as session, session.begin():
-        return [await outbox.add(session, event_type, {"n": n}) for n in range(count)]
+        return [await outbox.add(session, model(n=n)) for n in range(count)]
 
 
 async def unpublished(database: Database) -> int:
@@ -79,10 +111,10 @@ async def test_committed_event_is_published_with_its_properties(
     token = request_id_var.set("req-0123456789")
     try:
         async with database.sessions() as session, session.begin():
-            committed = await outbox.add(session, TYPE, {"title": "Квартира", "price": 100})
+            committed = await outbox.add(session, Offered(title="Квартира", price=100))
         async with database.sessions() as session:
             await session.begin()
-            rolled_back = await outbox.add(session, TYPE, {"title": "never"})
+            rolled_back = await outbox.add(session, Offered(title="never"))
             await session.rollback()
     finally:
         request_id_var.reset(token)
@@ -118,9 +150,9 @@ async def test_committed_event_is_published_with_its_properties(
 
 
 async def test_routing_key_is_the_event_type(clean_tables: Database, topology: Topology, probe: AbstractQueue) -> None:
-    created = await add_events(clean_tables, 1, TYPE)
-    updated = await add_events(clean_tables, 1, OTHER_TYPE)
-    ignored = await add_events(clean_tables, 1, "test.unbound")
+    created = await add_events(clean_tables, 1, Created)
+    updated = await add_events(clean_tables, 1, Updated)
+    ignored = await add_events(clean_tables, 1, Unbound)
     relay = OutboxRelay(clean_tables, OUTBOX, RABBITMQ_URL, topology, poll_seconds=0.1)
     async with running(relay):
         await wait_for(lambda: all_published(clean_tables), what="all rows published")

@@ -1,21 +1,14 @@
 """Request and response bodies of the auth API (shapes follow the seed)."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from auth_service.domain.roles import Role, parse_role
+from marketplace_rules.text import Text
+from marketplace_rules.vocabulary import Role, parse_role
 
-# PostgreSQL text cannot hold NUL: refuse it as bad input instead of failing on write.
-_NO_NUL = r"^[^\x00]*$"
-
-
-def _text(max_length: int, min_length: int = 0) -> Any:
-    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length, pattern=_NO_NUL)
-
-
-Name = Annotated[str, _text(100, min_length=1)]
-PhoneText = Annotated[str, _text(32, min_length=1)]
+Name = Annotated[str, Text(100, min_length=1)]
+PhoneText = Annotated[str, Text(32, min_length=1)]
 CodeText = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{6}$")]
 
 
@@ -98,22 +91,20 @@ class ProfileForm(BaseModel):
     phone: PhoneText
     first_name: Name | None = None
     last_name: Name | None = None
-    middle_name: Annotated[str, _text(100)] | None = None
-    sex: Annotated[str, _text(20)] | None = None
-    city: Annotated[str, _text(100)] | None = None
-    email: Annotated[str, _text(254), StringConstraints(pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")] | None = (
-        None
-    )
-    user_type: Annotated[str, _text(50)] | None = None
-    whatsapp: Annotated[str, _text(100)] | None = None
-    telegram: Annotated[str, _text(100)] | None = None
-    viber: Annotated[str, _text(100)] | None = None
-    zoom: Annotated[str, _text(100)] | None = None
-    prop_city: Annotated[str, _text(100)] | None = None
-    prop_offer: Annotated[str, _text(100)] | None = None
-    prop_type: Annotated[str, _text(100)] | None = None
-    prop_state: Annotated[str, _text(100)] | None = None
-    about: Annotated[str, _text(5000)] | None = None
+    middle_name: Annotated[str, Text(100)] | None = None
+    sex: Annotated[str, Text(20)] | None = None
+    city: Annotated[str, Text(100)] | None = None
+    email: Annotated[str, Text(254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    user_type: Annotated[str, Text(50)] | None = None
+    whatsapp: Annotated[str, Text(100)] | None = None
+    telegram: Annotated[str, Text(100)] | None = None
+    viber: Annotated[str, Text(100)] | None = None
+    zoom: Annotated[str, Text(100)] | None = None
+    prop_city: Annotated[str, Text(100)] | None = None
+    prop_offer: Annotated[str, Text(100)] | None = None
+    prop_type: Annotated[str, Text(100)] | None = None
+    prop_state: Annotated[str, Text(100)] | None = None
+    about: Annotated[str, Text(5000)] | None = None
     notifications_all_messages: bool | None = None
     notifications_new_matches: bool | None = None
     notifications_responses: bool | None = None

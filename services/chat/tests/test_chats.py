@@ -10,6 +10,8 @@ from sqlalchemy import select
 from chat_service.container import ChatContainer
 from chat_service.events.handlers import on_user_profile
 from chat_service.models import KnownUser, outbox
+from event_contracts.users import UserProfile
+from service_kit.events.data import parse_event
 from service_kit.testing import TokenFactory, envelope, validate_event
 
 from .conftest import World, new_id, user_data
@@ -170,7 +172,7 @@ async def test_late_older_profile_event_does_not_overwrite_a_newer_name(app: Fas
             update={"occurred_at": occurred_at}
         )
         async with container.runtime.database.sessions() as session, session.begin():
-            await on_user_profile(session, event)
+            await on_user_profile(session, parse_event(event, UserProfile))
         async with container.runtime.database.sessions() as session:
             user = await session.get(KnownUser, user_id)
             assert user is not None

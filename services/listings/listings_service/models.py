@@ -50,6 +50,9 @@ class Property(Base):
     location: Mapped[str] = mapped_column(String(500))
     city: Mapped[str] = mapped_column(String(200))
     district: Mapped[str | None] = mapped_column(String(200))
+    # How search compares them (marketplace_rules.places): case, spacing and ё/е do not matter.
+    city_key: Mapped[str] = mapped_column(Text)
+    district_key: Mapped[str | None] = mapped_column(Text)
     price: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     price_rub: Mapped[Decimal] = mapped_column(Money)
@@ -104,13 +107,13 @@ class Property(Base):
         Index("ix_properties_active_created", "created_at", postgresql_where=text("status = 'active'")),
         Index("ix_properties_active_price", "price_rub", postgresql_where=text("status = 'active'")),
         Index(
-            "ix_properties_active_kind_city",
+            "ix_properties_active_kind_city_key",
             "deal_format",
             "type",
-            func.lower(city),
+            "city_key",
             postgresql_where=text("status = 'active'"),
         ),
-        Index("ix_properties_active_city", func.lower(city), postgresql_where=text("status = 'active'")),
+        Index("ix_properties_active_city_key", "city_key", postgresql_where=text("status = 'active'")),
         Index("ix_properties_status", "status"),
         Index("ix_properties_features", "features", postgresql_using="gin"),
     )

@@ -4,9 +4,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from service_kit.vocabulary import vocabulary
+from marketplace_rules.text import Text
+from marketplace_rules.vocabulary import vocabulary
 
 
 class Status(StrEnum):
@@ -41,14 +42,12 @@ Purpose = Annotated[str, _PURPOSE.validator(), Field(description=f"One of {_PURP
 Currency = Annotated[str, _CURRENCY.validator(), Field(description=f"One of {_CURRENCY.allowed()}")]
 CommissionType = Annotated[str, _COMMISSION_TYPE.validator(), Field(description=f"One of {_COMMISSION_TYPE.allowed()}")]
 
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(max_length=20_000)]
-CommaList = Annotated[
-    str, StringConstraints(max_length=5_000), Field(description="Comma-separated, e.g. 'kitchen,balcony'")
-]
-Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_000, pattern=r"^https?://\S+$")]
+Line = Annotated[str, Text(300, min_length=1)]
+Address = Annotated[str, Text(500, min_length=1)]
+Place = Annotated[str, Text(200, min_length=1)]
+LongText = Annotated[str, Text(20_000, strip=False)]
+CommaList = Annotated[str, Text(5_000, strip=False), Field(description="Comma-separated, e.g. 'kitchen,balcony'")]
+Url = Annotated[str, Text(2_000, pattern=r"^https?://\S+$")]
 Count = Annotated[int, Field(ge=0, le=100_000)]
 Area = Annotated[float, Field(gt=0, le=100_000_000)]
 # Bounded so the RUB amount always fits its NUMERIC(18, 2) column.
@@ -57,16 +56,9 @@ Bound = Annotated[float, Field(ge=0, le=1e12)]
 
 
 class _Input(BaseModel):
-    """Client input: no NaN or infinity, and no NUL characters (PostgreSQL text cannot hold them)."""
+    """Client input: no NaN or infinity; text fields refuse what the database cannot store (Text)."""
 
     model_config = ConfigDict(allow_inf_nan=False)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul(cls, value: object) -> object:
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
 
 
 class ListingFields(_Input):
@@ -228,8 +220,8 @@ class SearchQuery(_Input):
     deal_format: DealFormat | None = None
     type: PropertyType | None = None
     subtype: Subtype | None = None
-    city: Place | None = Field(default=None, description="Case-insensitive")
-    district: Place | None = Field(default=None, description="Case-insensitive")
+    city: Place | None = Field(default=None, description="Case, spacing, ё/е and a 'г.' prefix do not matter")
+    district: Place | None = Field(default=None, description="Case, spacing and ё/е do not matter")
     price_min: Bound | None = Field(default=None, description="In `currency`, converted to RUB")
     price_max: Bound | None = Field(default=None, description="In `currency`, converted to RUB")
     currency: Currency = Field(default="RUB", description="Currency of price_min and price_max")

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from pydantic import Field
 
+from marketplace_rules.money import CurrencyRates
 from service_kit.settings import ServiceSettings
-from service_kit.vocabulary import CurrencyRates
 
 MIB = 1024 * 1024
 

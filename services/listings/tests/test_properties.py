@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from PIL import Image
 from sqlalchemy import func, select
 
+from event_contracts.users import UserUpdated
 from listings_service.domain.owners import remember_owner
 from listings_service.models import Property, outbox
 from listings_service.settings import ListingsSettings
@@ -142,7 +143,11 @@ async def test_card_shows_the_owner_and_the_phone_only_to_signed_in_callers(
 ) -> None:
     profile = {"user_id": 301, "phone": "+79250000301", "first_name": "Анна", "last_name": "Петрова", "role": "agency"}
     async with app.state.container.runtime.database.sessions() as session, session.begin():
-        await remember_owner(session, profile, envelope("user.updated", profile).occurred_at)
+        await remember_owner(
+            session,
+            UserUpdated.model_validate(profile | {"is_active": True}),
+            envelope("user.updated", profile).occurred_at,
+        )
     created = (await create(client, tokens.headers(301, "agency"), files=[])).json()
 
     anonymous = (await client.get(f"/properties/{created['id']}")).json()
@@ -173,6 +178,8 @@ async def test_card_shows_the_owner_and_the_phone_only_to_signed_in_callers(
         ({"living_area": "50"}, None, 422, "living_area"),
         ({"bedrooms": "-1"}, None, 422, "bedrooms"),
         ({"price": "inf"}, None, 422, "price"),
+        # Stored to the kopeck it would be 0, which no listing (and no property event) may have.
+        ({"price": "0.004", "currency": "USD"}, None, 422, "price"),
         ({"ceiling_height": "nan"}, None, 422, "ceiling_height"),
         ({"title": "nul\x00byte"}, None, 422, "title"),
         ({"location": "x, " + "y" * 400}, None, 422, "city"),

@@ -106,6 +106,19 @@ async def test_a_city_is_searched_without_its_prefix(
     assert await ids(client, city=f"город {city}") == ([listed["id"]], 1)
 
 
+async def test_cities_and_districts_are_compared_as_matching_compares_them(
+    client: httpx.AsyncClient, tokens: TokenFactory
+) -> None:
+    """Case, runs of spaces and ё/е do not matter, in search as in buyer-request matching."""
+    town = f"Королёв {secrets.token_hex(4)}"
+    listed = await publish(client, tokens, 705, city=f"г. {town}", district="Центральный  Район")
+    assert (listed["city"], listed["district"]) == (town, "Центральный  Район")
+    folded = town.replace("ё", "е").upper().replace(" ", "   ")
+    assert await ids(client, city=folded) == ([listed["id"]], 1)
+    assert await ids(client, city=folded, district="центральный район") == ([listed["id"]], 1)
+    assert await ids(client, city=folded, district="Центральный") == ([], 0)
+
+
 async def test_paging_is_capped_and_bad_filters_are_refused(client: httpx.AsyncClient) -> None:
     assert (await client.get("/properties", params={"limit": 10_000})).status_code == 200
     for params in (

@@ -4,10 +4,10 @@ from typing import cast
 
 from fastapi import FastAPI, status
 
+from marketplace_rules.money import NoRate
 from requests_service.api.routes import requests
 from requests_service.container import RequestsContainer
 from requests_service.domain.search_requests import InvalidChanges, RequestNotFound
-from requests_service.domain.values import NoRate
 from requests_service.settings import RequestsSettings, get_settings
 from service_kit.app import ErrorAnswer
 from service_kit.logging import configure_logging

@@ -3,10 +3,10 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, model_validator
 
-from requests_service.domain.values import parse_rooms
-from service_kit.vocabulary import vocabulary
+from marketplace_rules.text import Text
+from marketplace_rules.vocabulary import parse_rooms, vocabulary
 
 
 def _blank_to_none(raw: Any) -> Any:
@@ -18,9 +18,7 @@ def _code(field: str, description: str, default: Any = None) -> Any:
     return Field(default, description=f"{description}; one of {vocabulary(field).allowed()} or a Russian phrase")
 
 
-# PostgreSQL text cannot hold NUL; refused here rather than failing at the database.
-NO_NUL = r"^[^\x00]*$"
-Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_NUL)]
+Place = Annotated[str, Text(100, min_length=1)]
 OptionalPlace = Annotated[Place | None, BeforeValidator(_blank_to_none)]
 DealFormat = Annotated[str, vocabulary("deal_format").validator()]
 PropertyType = Annotated[str, vocabulary("type").validator()]
@@ -35,7 +33,7 @@ Year = Annotated[int, Field(ge=1800, le=2100)]
 Quarter = Annotated[int, Field(ge=1, le=4)]
 AreaValue = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
 MoneyValue = Annotated[float, Field(ge=0, le=1e13, allow_inf_nan=False)]
-Wishes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=NO_NUL)]
+Wishes = Annotated[str, Text(2000)]
 
 SEED_EXAMPLE: dict[str, JsonValue] = {
     "city": "Москва",

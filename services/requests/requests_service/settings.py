@@ -4,8 +4,8 @@ from functools import lru_cache
 
 from pydantic import Field
 
+from marketplace_rules.money import CurrencyRates
 from service_kit.settings import ServiceSettings
-from service_kit.vocabulary import CurrencyRates
 
 
 class RequestsSettings(ServiceSettings):

@@ -19,7 +19,6 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from requests_service.container import RequestsContainer
-from requests_service.events.handlers import event_handlers
 from requests_service.main import create_app
 from requests_service.models import Listing, outbox
 from requests_service.settings import RequestsSettings
@@ -142,6 +141,6 @@ async def events(app: FastAPI, namespace: str) -> AsyncIterator[Events]:
     connection = await aio_pika.connect(RABBITMQ_URL)
     channel = await connection.channel()
     # Declared like the app's consumer does, so nothing published before it subscribes is lost.
-    await topology.declare_service_queue(channel, "requests", list(event_handlers(app.state.container.runtime)))
+    await topology.declare_service_queue(channel, "requests", app.state.container.runtime.consumer.event_types)
     yield Events(app, topology, await topology.declare_exchange(channel))
     await connection.close()

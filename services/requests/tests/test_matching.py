@@ -9,9 +9,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
-from requests_service.domain.listings import ListingData, apply_listing
+from event_contracts.properties import PropertyCreated
+from marketplace_rules.places import city_key
+from requests_service.domain.listings import apply_listing
 from requests_service.domain.matching import lock_criteria
-from requests_service.domain.values import city_key
 from requests_service.models import SearchRequest
 from service_kit.events.envelope import EventEnvelope
 from service_kit.testing import RABBITMQ_URL, TokenFactory, envelope
@@ -367,7 +368,9 @@ async def test_an_edit_and_a_listing_matched_at_the_same_time_both_go_through(
                 return edit.done() or await _advisory_lock_waiters(events) > 0
 
             await wait_for(edit_waits, "the edit to wait for the matching lock", within=5.0)
-            matched = await apply_listing(session, container.runtime.outbox, ListingData(**buyer.listing(property_id)))
+            matched = await apply_listing(
+                session, container.runtime.outbox, PropertyCreated.model_validate(buyer.listing(property_id))
+            )
             assert [match.request_id for match in matched] == [request["id"]]
         edited = await asyncio.wait_for(edit, 10)
     assert edited.status_code == 200, edited.text
@@ -393,7 +396,9 @@ async def test_an_edit_leaving_a_city_waits_for_matching_there(
             await wait_for(edit_waits, "the edit to wait for the old city's lock", within=5.0)
             assert not edit.done(), "the edit did not wait for matching in the city it leaves"
             # Matched against the request as committed: still in the old city.
-            await apply_listing(session, container.runtime.outbox, ListingData(**buyer.listing(property_id)))
+            await apply_listing(
+                session, container.runtime.outbox, PropertyCreated.model_validate(buyer.listing(property_id))
+            )
         edited = await asyncio.wait_for(edit, 10)
     assert edited.status_code == 200, edited.text
     assert edited.json()["match_count"] == 0

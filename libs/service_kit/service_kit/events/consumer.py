@@ -2,18 +2,28 @@
 
 A service consumer runs each handler in one database transaction together with
 the insert of the event's id into ``processed_events``: a repeat delivery finds
-the id and is skipped, and the message is acked only after the commit. A
-handler that raises gets the message requeued; past the queue's delivery limit
-RabbitMQ moves it to the dead-letter queue. Malformed messages go there at once.
+the id and is skipped, and the message is acked only after the commit. Handlers
+subscribe to an event model (``subscribe(UserDeleted, handler)``) and get the
+event with ``data`` parsed into it; no handler reads a raw dict.
+
+What happens to a message:
+- not an envelope at all: dead-lettered at once;
+- a type no handler subscribes to: acked and skipped;
+- a subscribed type in a version no model of this consumer describes: dead-lettered
+  at once, kept for a replay once the consumer knows that version (the upgrade
+  order is: consumers handle the new version first, then the producer sends it);
+- data that does not fit the model, or a handler that raises: requeued; past the
+  queue's delivery limit RabbitMQ moves it to the dead-letter queue.
 """
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 import aio_pika
 import asyncpg
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 from aio_pika.connection import make_url
 from pydantic import ValidationError
 from sqlalchemy import Table
@@ -23,14 +33,75 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, retry_if_exception, wait_exponential
 
 from service_kit.db import Database
+from service_kit.events.data import D, Event, parse_event
 from service_kit.events.envelope import EventEnvelope
 from service_kit.events.topology import Topology
 from service_kit.logging import request_id_var
 
 logger = logging.getLogger(__name__)
 
-EventHandler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
-MemoryHandler = Callable[[EventEnvelope], Awaitable[None]]
+
+@dataclass(frozen=True)
+class Subscription(Generic[D]):
+    """Handles one event model in the consumer's transaction (``session`` is inside it)."""
+
+    model: type[D]
+    handler: Callable[[AsyncSession, Event[D]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class MemorySubscription(Generic[D]):
+    """Handles one event model in memory, in every process (``BroadcastSubscriber``)."""
+
+    model: type[D]
+    handler: Callable[[Event[D]], Awaitable[None]]
+
+
+def subscribe(model: type[D], handler: Callable[[AsyncSession, Event[D]], Awaitable[None]]) -> Subscription[Any]:
+    """A subscription whose handler is checked against the model here (a list of them cannot check it)."""
+    return Subscription(model, handler)
+
+
+def subscribe_in_memory(model: type[D], handler: Callable[[Event[D]], Awaitable[None]]) -> MemorySubscription[Any]:
+    """As ``subscribe``, for a ``BroadcastSubscriber``."""
+    return MemorySubscription(model, handler)
+
+
+S = TypeVar("S", Subscription[Any], MemorySubscription[Any])
+
+
+class _Routes(Generic[S]):
+    """Subscriptions by event type and version."""
+
+    def __init__(self, subscriptions: Sequence[S]) -> None:
+        self._by_key: dict[tuple[str, int], S] = {}
+        for subscription in subscriptions:
+            key = (subscription.model.event_type, subscription.model.event_version)
+            if key in self._by_key:
+                raise ValueError(f"two subscriptions to {key[0]} version {key[1]}")
+            self._by_key[key] = subscription
+        self.event_types = sorted({event_type for event_type, _ in self._by_key})
+
+    async def take(self, message: AbstractIncomingMessage) -> tuple[EventEnvelope, S] | None:
+        """The envelope and its subscription; None once the message is settled here (see the module's docstring)."""
+        try:
+            envelope = EventEnvelope.model_validate_json(message.body)
+        except ValidationError:
+            logger.error("malformed event dead-lettered", extra={"message_id": message.message_id})
+            await message.reject(requeue=False)
+            return None
+        subscription = self._by_key.get((envelope.type, envelope.version))
+        if subscription is not None:
+            return envelope, subscription
+        if envelope.type in self.event_types:
+            logger.error(
+                "event version not understood; dead-lettered",
+                extra={"event_type": envelope.type, "event_version": envelope.version},
+            )
+            await message.reject(requeue=False)
+        else:
+            await message.ack()  # a type nobody here subscribes to
+        return None
 
 
 class _HasConnection(Protocol):
@@ -53,15 +124,31 @@ async def _connect(owner: _HasConnection, url: str) -> AbstractRobustConnection:
     return connection
 
 
-def _parse(message: AbstractIncomingMessage) -> EventEnvelope | None:
-    try:
-        return EventEnvelope.model_validate_json(message.body)
-    except ValidationError:
-        logger.error("malformed event dead-lettered", extra={"message_id": message.message_id})
-        return None
+class _QueueReader:
+    """The connection part both consumers share."""
+
+    def __init__(self, rabbitmq_url: str, topology: Topology, prefetch: int) -> None:
+        self._rabbitmq_url = rabbitmq_url
+        self._topology = topology
+        self._prefetch = prefetch
+        self._connection: AbstractRobustConnection | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None and not self._connection.is_closed
+
+    async def _channel(self) -> AbstractChannel:
+        connection = await _connect(self, self._rabbitmq_url)
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=self._prefetch)
+        return channel
+
+    async def stop(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
 
 
-class EventConsumer:
+class EventConsumer(_QueueReader):
     """Durable, deduplicating consumer of one service's queue."""
 
     def __init__(
@@ -71,45 +158,33 @@ class EventConsumer:
         rabbitmq_url: str,
         topology: Topology,
         consumer_name: str,
-        handlers: Mapping[str, EventHandler],
+        subscriptions: Sequence[Subscription[Any]],
         *,
         prefetch: int = 100,
     ) -> None:
+        super().__init__(rabbitmq_url, topology, prefetch)
         self._db = database
         self._processed = processed_events
-        self._rabbitmq_url = rabbitmq_url
-        self._topology = topology
         self._name = consumer_name
-        self._handlers = handlers
-        self._prefetch = prefetch
-        self._connection: AbstractRobustConnection | None = None
+        self._routes = _Routes(subscriptions)
 
     @property
-    def connected(self) -> bool:
-        return self._connection is not None and not self._connection.is_closed
+    def event_types(self) -> list[str]:
+        return self._routes.event_types
 
     async def start(self) -> None:
-        self._connection = await _connect(self, self._rabbitmq_url)
-        channel = await self._connection.channel()
-        await channel.set_qos(prefetch_count=self._prefetch)
-        queue = await self._topology.declare_service_queue(channel, self._name, list(self._handlers))
+        channel = await self._channel()
+        queue = await self._topology.declare_service_queue(channel, self._name, self.event_types)
         await queue.consume(self.handle)
 
-    async def stop(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-
     async def handle(self, message: AbstractIncomingMessage) -> None:
-        envelope = _parse(message)
-        if envelope is None:
-            await message.reject(requeue=False)
+        routed = await self._routes.take(message)
+        if routed is None:
             return
-        handler = self._handlers.get(envelope.type)
-        if handler is None:
-            await message.ack()
-            return
+        envelope, subscription = routed
         token = request_id_var.set(envelope.request_id)
         try:
+            event = parse_event(envelope, subscription.model)
             # An unreachable database is waited out with the message held, unacked: requeueing
             # would spend the delivery limit and dead-letter good events during an outage.
             async for attempt in AsyncRetrying(
@@ -119,7 +194,7 @@ class EventConsumer:
                 reraise=True,
             ):
                 with attempt:
-                    await self._handle_once(handler, envelope)
+                    await self._handle_once(subscription, event)
         except Exception:
             logger.exception("event handler failed; message requeued", extra={"event_type": envelope.type})
             await message.nack(requeue=True)
@@ -128,16 +203,16 @@ class EventConsumer:
             request_id_var.reset(token)
         await message.ack()
 
-    async def _handle_once(self, handler: EventHandler, envelope: EventEnvelope) -> None:
+    async def _handle_once(self, subscription: Subscription[Any], event: Event[Any]) -> None:
         async with self._db.sessions() as session, session.begin():
             first_time = await session.execute(
                 insert(self._processed)
-                .values(event_id=envelope.event_id, event_type=envelope.type)
+                .values(event_id=event.event_id, event_type=event.type)
                 .on_conflict_do_nothing()
                 .returning(self._processed.c.event_id)
             )
             if first_time.first() is not None:
-                await handler(session, envelope)
+                await subscription.handler(session, event)
 
 
 def _is_transient(error: BaseException) -> bool:
@@ -149,35 +224,25 @@ def _is_transient(error: BaseException) -> bool:
     )
 
 
-class BroadcastSubscriber:
+class BroadcastSubscriber(_QueueReader):
     """Every process gets every event, for in-memory views; handlers must be idempotent."""
 
-    def __init__(self, rabbitmq_url: str, topology: Topology, handlers: Mapping[str, MemoryHandler]) -> None:
-        self._rabbitmq_url = rabbitmq_url
-        self._topology = topology
-        self._handlers = handlers
-        self._connection: AbstractRobustConnection | None = None
+    def __init__(self, rabbitmq_url: str, topology: Topology, subscriptions: Sequence[MemorySubscription[Any]]) -> None:
+        super().__init__(rabbitmq_url, topology, prefetch=100)
+        self._routes = _Routes(subscriptions)
 
     async def start(self) -> None:
-        self._connection = await _connect(self, self._rabbitmq_url)
-        channel = await self._connection.channel()
-        await channel.set_qos(prefetch_count=100)
-        queue = await self._topology.declare_broadcast_queue(channel, list(self._handlers))
+        channel = await self._channel()
+        queue = await self._topology.declare_broadcast_queue(channel, self._routes.event_types)
         await queue.consume(self.handle)
 
-    async def stop(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-
     async def handle(self, message: AbstractIncomingMessage) -> None:
-        envelope = _parse(message)
-        if envelope is None:
-            await message.reject(requeue=False)
+        routed = await self._routes.take(message)
+        if routed is None:
             return
-        handler = self._handlers.get(envelope.type)
+        envelope, subscription = routed
         try:
-            if handler is not None:
-                await handler(envelope)
+            await subscription.handler(parse_event(envelope, subscription.model))
         except Exception:
             # The queue is this process's own and has no delivery limit: requeueing would loop.
             logger.exception("broadcast handler failed; event dropped", extra={"event_type": envelope.type})

@@ -1,10 +1,9 @@
 """Writing events into the outbox inside the caller's transaction."""
 
-from typing import Any
-
 from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service_kit.events.data import EventData, envelope_of
 from service_kit.events.envelope import EventEnvelope
 
 # Relays LISTEN on this channel; NOTIFY is delivered only if the transaction commits.
@@ -16,8 +15,9 @@ class Outbox:
         self.table = table
         self.producer = producer
 
-    async def add(self, session: AsyncSession, event_type: str, data: dict[str, Any]) -> EventEnvelope:
-        envelope = EventEnvelope(type=event_type, producer=self.producer, data=data)
+    async def add(self, session: AsyncSession, data: EventData) -> EventEnvelope:
+        """Adds the event of this model (its type and version, the model as ``data``) to the transaction."""
+        envelope = envelope_of(data, self.producer)
         await session.execute(
             insert(self.table).values(
                 event_id=envelope.event_id,

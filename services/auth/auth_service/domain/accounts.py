@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.domain.codes import code_hmac, code_matches, new_code
 from auth_service.domain.phones import normalize_phone
-from auth_service.domain.roles import Role
 from auth_service.domain.sms import SmsProvider
 from auth_service.domain.throttle import CodeSendThrottle
 from auth_service.domain.tokens import TokenIssuer
-from auth_service.events.published import user_deleted, user_profile
+from auth_service.events.published import user_profile
 from auth_service.models import ActivationCode, RevokedUser, User
+from event_contracts.users import UserActivated, UserDeleted, UserRegistered, UserUpdated
+from marketplace_rules.vocabulary import Role
 from service_kit.db import CommittedRefusal, UnitOfWork
 from service_kit.events.outbox import Outbox
 from service_kit.security import Principal, RevocationFeed
@@ -98,7 +99,7 @@ class Accounts:
             user = User(phone=phone, first_name=first_name, last_name=last_name, role=role.value, is_active=False)
             session.add(user)
             await session.flush()
-            await self._outbox.add(session, "user.registered", user_profile(user, self._media))
+            await self._outbox.add(session, user_profile(UserRegistered, user, self._media))
         return await self._store_and_send_code(work, user)
 
     async def send_new_code(self, work: UnitOfWork, raw_phone: str, client_ip: str) -> str | None:
@@ -149,7 +150,7 @@ class Accounts:
             user.licenses = stored[-1]
         user.updated_at = datetime.now(UTC)
         await work.session.flush()
-        await self._outbox.add(work.session, "user.updated", user_profile(user, self._media))
+        await self._outbox.add(work.session, user_profile(UserUpdated, user, self._media))
         work.after_commit(lambda: self._delete_files(replaced))
         return user
 
@@ -159,7 +160,7 @@ class Accounts:
         user_id, files = user.id, [user.avatar, user.licenses]
         await session.delete(user)
         await session.execute(insert(RevokedUser).values(user_id=user_id, reason="deleted").on_conflict_do_nothing())
-        await self._outbox.add(session, "user.deleted", user_deleted(user_id))
+        await self._outbox.add(session, UserDeleted(user_id=user_id))
 
         async def revoke_now() -> None:
             try:
@@ -244,4 +245,4 @@ class Accounts:
     async def _mark_active(self, work: UnitOfWork, user: User) -> None:
         if not user.is_active:
             user.is_active = True
-            await self._outbox.add(work.session, "user.activated", {"user_id": user.id})
+            await self._outbox.add(work.session, UserActivated(user_id=user.id))

@@ -1,7 +1,6 @@
 """Opening chats, listing a user's chats and paging their history."""
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -16,6 +15,7 @@ from chat_service.domain.errors import (
     PropertyNotFound,
 )
 from chat_service.models import Chat, KnownProperty, KnownUser, Message
+from event_contracts.chats import ChatCreated
 from service_kit.db import UnitOfWork
 from service_kit.events.outbox import Outbox
 
@@ -54,14 +54,14 @@ class HistoryPage:
     has_more: bool
 
 
-def chat_created_event(chat: Chat) -> dict[str, Any]:
-    return {
-        "chat_id": chat.id,
-        "buyer_id": chat.buyer_id,
-        "seller_id": chat.seller_id,
-        "property_id": chat.property_id,
-        "created_at": chat.created_at.isoformat(),
-    }
+def chat_created_event(chat: Chat) -> ChatCreated:
+    return ChatCreated(
+        chat_id=chat.id,
+        buyer_id=chat.buyer_id,
+        seller_id=chat.seller_id,
+        property_id=chat.property_id,
+        created_at=chat.created_at,
+    )
 
 
 class Chats:
@@ -93,7 +93,7 @@ class Chats:
             raced = await self._find(session, buyer_id, seller_id, property_id)
             assert raced is not None
             return raced, False
-        await self._outbox.add(session, "chat.created", chat_created_event(chat))
+        await self._outbox.add(session, chat_created_event(chat))
         return chat, True
 
     @staticmethod

@@ -1,29 +1,21 @@
 """Frames a client sends over the socket (see contracts/chat-websocket.md)."""
 
 import json
-import re
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-# PostgreSQL text cannot hold NUL, and UTF-8 cannot encode a lone surrogate (JSON "\ud800").
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+from marketplace_rules.text import Text
 
 
 class SendMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     type: Literal["message"]
-    text: str
+    # Stripped and length-checked by the socket, which answers with its own error codes.
+    text: Annotated[str, Text(strip=False)]
     client_id: uuid.UUID | None = None
-
-    @field_validator("text")
-    @classmethod
-    def _storable(cls, text: str) -> str:
-        if _UNSTORABLE.search(text):
-            raise ValueError("text must not contain NUL (\\u0000) or unpaired surrogate characters")
-        return text
 
 
 class MarkRead(BaseModel):

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_service.domain.errors import ChatClosed, ChatNotFound
 from chat_service.models import Chat, Message
+from event_contracts.chats import MessageSent
 from service_kit.events.outbox import Outbox
 
 PREVIEW_LENGTH = 200
@@ -95,17 +96,16 @@ class Messages:
         recipient_id = chat.seller_id if sender_id == chat.buyer_id else chat.buyer_id
         await self._outbox.add(
             session,
-            "message.sent",
-            {
-                "message_id": message.id,
-                "chat_id": chat_id,
-                "seq": message.seq,
-                "sender_id": sender_id,
-                "recipient_id": recipient_id,
-                "property_id": chat.property_id,
-                "text": text,
-                "created_at": message.created_at.isoformat(),
-            },
+            MessageSent(
+                message_id=message.id,
+                chat_id=chat_id,
+                seq=message.seq,
+                sender_id=sender_id,
+                recipient_id=recipient_id,
+                property_id=chat.property_id,
+                text=text,
+                created_at=message.created_at,
+            ),
         )
         return message
 

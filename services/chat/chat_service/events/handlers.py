@@ -5,7 +5,7 @@ each one only writes; replays of the same event change nothing.
 """
 
 import logging
-from datetime import datetime
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import func, or_, update
@@ -14,23 +14,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_service.domain.fanout import FanOut
 from chat_service.models import Chat, KnownProperty, KnownUser
-from service_kit.events.consumer import EventHandler
-from service_kit.events.envelope import EventEnvelope
+from event_contracts.properties import PropertyCreated, PropertyDeleted, PropertyState, PropertyUpdated
+from event_contracts.users import UserDeleted, UserProfile, UserRegistered, UserUpdated
+from service_kit.events.consumer import Subscription, subscribe
+from service_kit.events.data import Event
 from service_kit.runtime import ServiceRuntime
 
 logger = logging.getLogger(__name__)
 
 
-async def on_user_profile(session: AsyncSession, event: EventEnvelope) -> None:
-    data = event.data
+async def on_user_profile(session: AsyncSession, event: Event[UserProfile]) -> None:
+    profile = event.data
     values = {
-        "first_name": data["first_name"][:100],
-        "last_name": data["last_name"][:100],
+        "first_name": profile.first_name,
+        "last_name": profile.last_name,
         "profile_at": event.occurred_at,
     }
     await session.execute(
         insert(KnownUser)
-        .values(id=int(data["user_id"]), **values)
+        .values(id=profile.user_id, **values)
         .on_conflict_do_update(
             index_elements=[KnownUser.id],
             set_={**values, "updated_at": func.now()},
@@ -40,19 +42,19 @@ async def on_user_profile(session: AsyncSession, event: EventEnvelope) -> None:
     )
 
 
-async def on_property_changed(session: AsyncSession, event: EventEnvelope) -> None:
-    data = event.data
-    changed_at = datetime.fromisoformat(data["updated_at"])
+async def on_property_changed(session: AsyncSession, event: Event[PropertyState]) -> None:
+    listing = event.data
+    changed_at = listing.updated_at
     values: dict[str, Any] = {
-        "owner_id": int(data["owner_id"]),
-        "title": data["title"],
-        "cover_image_url": data.get("cover_image_url"),
-        "status": data["status"],
+        "owner_id": listing.owner_id,
+        "title": listing.title,
+        "cover_image_url": listing.cover_image_url,
+        "status": listing.status,
         "source_updated_at": changed_at,
     }
     await session.execute(
         insert(KnownProperty)
-        .values(id=int(data["property_id"]), **values)
+        .values(id=listing.property_id, **values)
         .on_conflict_do_update(
             index_elements=[KnownProperty.id],
             set_=values,
@@ -62,21 +64,20 @@ async def on_property_changed(session: AsyncSession, event: EventEnvelope) -> No
     )
 
 
-async def on_property_deleted(session: AsyncSession, event: EventEnvelope) -> None:
-    data = event.data
+async def on_property_deleted(session: AsyncSession, event: Event[PropertyDeleted]) -> None:
     await session.execute(
         insert(KnownProperty)
-        .values(id=int(data["property_id"]), owner_id=int(data["owner_id"]), status="deleted")
+        .values(id=event.data.property_id, owner_id=event.data.owner_id, status="deleted")
         .on_conflict_do_update(index_elements=[KnownProperty.id], set_={"status": "deleted"})
     )
 
 
-def user_deleted_handler(runtime: ServiceRuntime, fanout: FanOut) -> EventHandler:
-    revoke = runtime.revoke_on_user_deleted()
-
-    async def handler(session: AsyncSession, event: EventEnvelope) -> None:
-        await revoke(session, event)
-        user_id = int(event.data["user_id"])
+def user_deleted_handler(
+    runtime: ServiceRuntime, fanout: FanOut
+) -> Callable[[AsyncSession, Event[UserDeleted]], Awaitable[None]]:
+    async def handler(session: AsyncSession, event: Event[UserDeleted]) -> None:
+        user_id = event.data.user_id
+        runtime.revocations.add(user_id)  # the user's tokens are refused here at once
         await session.execute(
             insert(KnownUser)
             .values(id=user_id, deleted=True)
@@ -101,12 +102,12 @@ def user_deleted_handler(runtime: ServiceRuntime, fanout: FanOut) -> EventHandle
     return handler
 
 
-def event_handlers(runtime: ServiceRuntime, fanout: FanOut) -> dict[str, EventHandler]:
-    return {
-        "user.registered": on_user_profile,
-        "user.updated": on_user_profile,
-        "user.deleted": user_deleted_handler(runtime, fanout),
-        "property.created": on_property_changed,
-        "property.updated": on_property_changed,
-        "property.deleted": on_property_deleted,
-    }
+def event_handlers(runtime: ServiceRuntime, fanout: FanOut) -> list[Subscription[Any]]:
+    return [
+        subscribe(UserRegistered, on_user_profile),
+        subscribe(UserUpdated, on_user_profile),
+        subscribe(UserDeleted, user_deleted_handler(runtime, fanout)),
+        subscribe(PropertyCreated, on_property_changed),
+        subscribe(PropertyUpdated, on_property_changed),
+        subscribe(PropertyDeleted, on_property_deleted),
+    ]

@@ -7,20 +7,23 @@ the commit.
 """
 
 import asyncio
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, delete, false, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from event_contracts.properties import PropertyCreated, PropertyDeleted, PropertyState, PropertyUpdated
 from listings_service.domain.media import DOCUMENT_FIELDS, LAYOUT_FIELDS, ListingFiles
-from listings_service.events.published import property_data, property_deleted
+from listings_service.events.published import property_state
 from listings_service.models import Owner, Property
 from listings_service.schemas import SearchQuery, Sort, Status
+from marketplace_rules.money import KOPECK, RateTable
+from marketplace_rules.places import NoCityInAddress, city_key, city_name, city_of, place_key
+from marketplace_rules.vocabulary import STUDIO
 from service_kit.db import UnitOfWork
 from service_kit.events.outbox import Outbox
 from service_kit.security import Principal
@@ -39,7 +42,6 @@ LIST_FIELDS = (
 MAX_LIST_ITEMS = 100
 MAX_LIST_ITEM_CHARS = 200
 MAX_CITY_CHARS = 200
-STUDIO = "studio"
 OLDEST_YEAR = 1700
 YEARS_AHEAD = 20
 # NUMERIC(18, 2) holds amounts below 10^16.
@@ -77,60 +79,14 @@ def split_list(field: str, raw: str) -> list[str]:
     return items
 
 
-# "г. Москва", "г Москва", "г.Москва", "город Москва" name the city "Москва".
-_CITY_PREFIX = re.compile(r"^(?:город\b\.?|г\.|г(?=\s))\s*", re.IGNORECASE)
-# Words that make an address part a street, house, flat, district or region rather than a city.
-# Russian ones mark a part wherever they stand ("ул. Тверская", "Тверская улица", "д. 1");
-# English ones only at the end ("123 Main St"), so "St. Petersburg" stays a city.
-_NOT_A_CITY_ANYWHERE = frozenset(
-    "ул улица д дом пр пр-т просп проспект пер переулок ш шоссе наб набережная бул б-р бульвар пл площадь "
-    "туп тупик проезд аллея кв квартира корп корпус к стр строение лит литера мкр микрорайон р-н район "
-    "обл область край респ республика".split()
-)
-_NOT_A_CITY_AT_END = frozenset(
-    "street st avenue ave road rd lane ln boulevard blvd drive dr court ct place pl square sq way highway hwy "
-    "apt apartment suite unit floor building bldg district county state region province".split()
-)
-_COUNTRIES = frozenset(
-    {"россия", "рф", "российская федерация", "russia", "usa", "us", "united states", "uk", "united kingdom"}
-)
-
-
-def normalise_city(name: str) -> str:
-    """The city without a "г."/"город" prefix; used for stored, published and searched cities alike."""
-    stripped = _CITY_PREFIX.sub("", name.strip(), count=1).strip()
-    return stripped or name.strip()
-
-
-def _words(part: str) -> list[str]:
-    return [word.strip(".").casefold() for word in re.split(r"[\s.]+", part) if word.strip(".")]
-
-
-def _looks_like_city(part: str) -> bool:
-    words = _words(part)
-    if not words or any(character.isdigit() for character in part):
-        return False  # house numbers, "123 Main St", postcodes
-    if " ".join(words) in _COUNTRIES:
-        return False
-    return not (_NOT_A_CITY_ANYWHERE.intersection(words) or words[-1] in _NOT_A_CITY_AT_END)
-
-
-def city_of(location: str) -> str:
-    """The city an address names, when `city` is not given.
-
-    A part marked as a city ("г. Москва", "город Казань") wins; otherwise the last
-    part that is not a street, house, district, region or country:
-    '123 Main St, Anytown' -> 'Anytown', 'г. Москва, ул. Тверская, д. 1' -> 'Москва',
-    'ул. Тверская, 1, Москва' -> 'Москва'. An address with no such part is refused.
-    """
-    parts = [part.strip() for part in location.split(",") if part.strip()]
-    marked = [part for part in parts if normalise_city(part) != part]
-    candidates = marked or [part for part in parts if _looks_like_city(part)]
-    if not candidates:
+def listing_city(location: str) -> str:
+    """The city of a listing that does not name it: the one its address names."""
+    try:
+        city = city_of(location)
+    except NoCityInAddress:
         raise InvalidListing(
             "city", "city: `location` names no city (such as 'г. Москва' or '..., Anytown'); send `city` as well"
-        )
-    city = normalise_city(marked[0] if marked else candidates[-1])
+        ) from None
     if len(city) > MAX_CITY_CHARS:
         raise InvalidListing("city", f"city: at most {MAX_CITY_CHARS} characters; send `city` as well")
     return city
@@ -156,10 +112,7 @@ class Listings:
     def __init__(self, *, outbox: Outbox, media: MediaStore, rates: Mapping[str, float]) -> None:
         self._outbox = outbox
         self._media = media
-        self._rates = {code: Decimal(str(rate)) for code, rate in rates.items()}
-
-    def to_rub(self, amount: float | Decimal, currency: str) -> Decimal:
-        return (Decimal(str(amount)) * self._rates[currency]).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        self._rates = RateTable(rates)
 
     async def create(
         self, work: UnitOfWork, owner: Principal, fields: Mapping[str, Any], files: ListingFiles
@@ -168,7 +121,7 @@ class Listings:
         for name in (*LIST_FIELDS, "images"):
             setattr(listing, name, [])
         self._apply(listing, fields)
-        await self._store(work, listing, files, "property.created")
+        await self._store(work, listing, files, PropertyCreated)
         return listing
 
     async def update(
@@ -181,7 +134,7 @@ class Listings:
     ) -> Property:
         listing = await self._own(work.session, caller, property_id)
         self._apply(listing, changes)
-        await self._store(work, listing, files, "property.updated")
+        await self._store(work, listing, files, PropertyUpdated)
         return listing
 
     async def delete(self, work: UnitOfWork, caller: Principal, property_id: int) -> None:
@@ -189,7 +142,7 @@ class Listings:
         listing = await self._own(work.session, caller, property_id)
         names = self._file_names(listing)
         await work.session.execute(delete(Property).where(Property.id == listing.id))
-        await self._outbox.add(work.session, "property.deleted", property_deleted(listing))
+        await self._outbox.add(work.session, PropertyDeleted(property_id=listing.id, owner_id=listing.owner_id))
         work.after_commit(lambda: self._delete_files(names))
 
     async def card(
@@ -228,7 +181,7 @@ class Listings:
         )
         count = 0
         for listing in archived.all():
-            await self._outbox.add(session, "property.updated", property_data(listing, self._media))
+            await self._outbox.add(session, property_state(PropertyUpdated, listing, self._media))
             count += 1
         return count
 
@@ -240,15 +193,22 @@ class Listings:
         if "price" in changes:
             listing.price = Decimal(str(changes["price"]))
         if "city" in changes:
-            listing.city = normalise_city(changes["city"])
+            listing.city = city_name(changes["city"])
         elif "location" in changes:
-            listing.city = city_of(listing.location)
-        listing.price_rub = self.to_rub(listing.price, listing.currency)
+            listing.city = listing_city(listing.location)
+        # Search compares these keys, so a city matches however it is written (as in matching).
+        listing.city_key = city_key(listing.city)
+        listing.district_key = place_key(listing.district)
+        listing.price_rub = self._rates.to_rub(listing.price, listing.currency)
+        if listing.price.quantize(KOPECK) <= 0 or listing.price_rub <= 0:
+            raise InvalidListing("price", f"price is too small: {listing.price} {listing.currency} is 0 when rounded")
         if listing.price_rub >= MAX_RUB:
             raise InvalidListing("price", f"price is too large: {listing.price_rub} RUB")
         check_rules(listing)
 
-    async def _store(self, work: UnitOfWork, listing: Property, files: ListingFiles, event: str) -> None:
+    async def _store(
+        self, work: UnitOfWork, listing: Property, files: ListingFiles, event: type[PropertyState]
+    ) -> None:
         """Saves the files and adds the listing with its event; replaced files go after the commit."""
         stored: list[str] = []
         replaced: list[str] = []
@@ -269,7 +229,7 @@ class Listings:
         work.session.add(listing)
         await work.session.flush()
         await work.session.refresh(listing)
-        await self._outbox.add(work.session, event, property_data(listing, self._media))
+        await self._outbox.add(work.session, property_state(event, listing, self._media))
         work.after_commit(lambda: self._delete_files(replaced))
 
     async def _delete_files(self, names: Sequence[str]) -> None:
@@ -297,13 +257,13 @@ class Listings:
             if value is not None:
                 conditions.append(getattr(Property, name) == value)
         if filters.city is not None:
-            conditions.append(func.lower(Property.city) == normalise_city(filters.city).lower())
+            conditions.append(Property.city_key == city_key(filters.city))
         if filters.district is not None:
-            conditions.append(func.lower(Property.district) == filters.district.lower())
+            conditions.append(Property.district_key == place_key(filters.district))
         if filters.price_min is not None:
-            conditions.append(Property.price_rub >= self.to_rub(filters.price_min, filters.currency))
+            conditions.append(Property.price_rub >= self._rates.to_rub(filters.price_min, filters.currency))
         if filters.price_max is not None:
-            conditions.append(Property.price_rub <= self.to_rub(filters.price_max, filters.currency))
+            conditions.append(Property.price_rub <= self._rates.to_rub(filters.price_max, filters.currency))
         if filters.area_min is not None:
             conditions.append(Property.total_area >= filters.area_min)
         if filters.area_max is not None:

@@ -1,26 +1,26 @@
 """The owners read model: names and phones of users, as auth's events describe them."""
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from event_contracts.users import UserProfile
 from listings_service.models import Owner
 
 
-async def remember_owner(session: AsyncSession, data: dict[str, Any], occurred_at: datetime) -> None:
+async def remember_owner(session: AsyncSession, profile: UserProfile, occurred_at: datetime) -> None:
     """Upserts the profile; an older event arriving late never overwrites a newer one.
 
     A deleted user's tombstone is never overwritten: their profile events are ignored.
     """
     values = {
-        "user_id": int(data["user_id"]),
-        "first_name": str(data["first_name"]),
-        "last_name": str(data["last_name"]),
-        "phone": str(data["phone"]),
-        "role": str(data["role"]),
+        "user_id": profile.user_id,
+        "first_name": profile.first_name,
+        "last_name": profile.last_name,
+        "phone": profile.phone,
+        "role": profile.role.value,
         "updated_at": occurred_at,
     }
     statement = insert(Owner).values(values)

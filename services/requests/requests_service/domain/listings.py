@@ -1,55 +1,18 @@
 """The local read model of listings, kept from the listings service's property.* events."""
 
-from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from event_contracts.properties import PropertyState
+from marketplace_rules.money import to_decimal
+from marketplace_rules.places import city_key, place_key
 from requests_service.domain.matching import NewMatch, lock_criteria, rematch_listing
-from requests_service.domain.values import city_key, place_key
 from requests_service.models import DeletedListing, Listing
 from service_kit.events.outbox import Outbox
-from service_kit.vocabulary import vocabulary
-
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 
 
-class ListingData(BaseModel):
-    """``data`` of property.created and property.updated; anything else makes the event poison."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    property_id: int = Field(ge=1, le=2**63 - 1)
-    owner_id: int = Field(ge=1, le=2**63 - 1)
-    status: Literal["active", "archived", "sold"]
-    deal_format: Annotated[str, vocabulary("deal_format").validator()]
-    type: Annotated[str, vocabulary("type").validator()]
-    subtype: Annotated[str | None, vocabulary("subtype").validator()] = None
-    condition: Annotated[str | None, vocabulary("condition").validator()] = None
-    title: Annotated[str, StringConstraints(max_length=1000)]
-    city: Name
-    district: Name | None = None
-    price: Decimal = Field(gt=0, lt=Decimal("1e17"), allow_inf_nan=False)
-    currency: Annotated[str, vocabulary("currency").validator()]
-    price_rub: Decimal = Field(gt=0, lt=Decimal("1e17"), allow_inf_nan=False)
-    rooms: int | None = Field(None, ge=0, le=1000)
-    total_area: Decimal | None = Field(None, gt=0, lt=Decimal("1e9"), allow_inf_nan=False)
-    cover_image_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    created_at: datetime
-    updated_at: datetime
-
-
-class ListingRemoved(BaseModel):
-    """``data`` of property.deleted."""
-
-    property_id: int = Field(ge=1, le=2**63 - 1)
-
-
-async def apply_listing(session: AsyncSession, outbox: Outbox, data: ListingData) -> list[NewMatch]:
+async def apply_listing(session: AsyncSession, outbox: Outbox, data: PropertyState) -> list[NewMatch]:
     """Stores the listing's latest state and matches it; stale or post-deletion events change nothing."""
     if await session.scalar(select(exists().where(DeletedListing.property_id == data.property_id))):
         return []
@@ -67,11 +30,11 @@ async def apply_listing(session: AsyncSession, outbox: Outbox, data: ListingData
         "city_key": key,
         "district": data.district,
         "district_key": place_key(data.district),
-        "price": data.price,
+        "price": to_decimal(data.price),
         "currency": data.currency,
-        "price_rub": data.price_rub,
+        "price_rub": to_decimal(data.price_rub),
         "rooms": data.rooms,
-        "total_area": data.total_area,
+        "total_area": to_decimal(data.total_area),
         "cover_image_url": data.cover_image_url,
         "listed_at": data.created_at,
         "updated_at": data.updated_at,

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from requests_service.events.published import request_matched
+from event_contracts.search_requests import RequestMatched
 from requests_service.models import Listing, Match, SearchRequest
 from service_kit.events.outbox import Outbox
 
@@ -105,8 +105,13 @@ async def _insert_new(session: AsyncSession, outbox: Outbox, scope: ColumnElemen
     for match in matches:
         await outbox.add(
             session,
-            "request.matched",
-            request_matched(match.request_id, match.buyer_id, match.property_id, match.seller_id, match.matched_at),
+            RequestMatched(
+                request_id=match.request_id,
+                buyer_id=match.buyer_id,
+                property_id=match.property_id,
+                seller_id=match.seller_id,
+                matched_at=match.matched_at,
+            ),
         )
     return matches
 

@@ -5,7 +5,6 @@ Every change is matched in the caller's unit of work, together with its events
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -15,9 +14,11 @@ from pydantic_core import ErrorDetails
 from sqlalchemy import Row, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace_rules.money import RateTable, to_decimal, to_number
+from marketplace_rules.places import city_key, place_key
+from marketplace_rules.vocabulary import rooms_range
 from requests_service.domain.matching import lock_criteria, rematch_request
-from requests_service.domain.values import city_key, place_key, rooms_range, to_rub
-from requests_service.events.published import number_or_none, request_created
+from requests_service.events.published import request_created
 from requests_service.models import Listing, Match, SearchRequest
 from requests_service.schemas import RequestChanges, RequestIn
 from service_kit.db import UnitOfWork
@@ -40,10 +41,6 @@ class InvalidChanges(Exception):
 _AMOUNTS = {"budget_min", "budget_max", "total_area_min", "total_area_max"}
 
 
-def _decimal(value: float | None) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
-
-
 def criteria_of(request: SearchRequest) -> dict[str, Any]:
     """The stored request as RequestIn input (canonical codes parse as themselves)."""
     return {
@@ -56,10 +53,10 @@ def criteria_of(request: SearchRequest) -> dict[str, Any]:
         "construction_year": request.construction_year,
         "construction_quarter": request.construction_quarter,
         "total_rooms": request.total_rooms,
-        "total_area_min": number_or_none(request.total_area_min),
-        "total_area_max": number_or_none(request.total_area_max),
-        "budget_min": number_or_none(request.budget_min),
-        "budget_max": number_or_none(request.budget_max),
+        "total_area_min": to_number(request.total_area_min),
+        "total_area_max": to_number(request.total_area_max),
+        "budget_min": to_number(request.budget_min),
+        "budget_max": to_number(request.budget_max),
         "currency": request.currency,
         "purchase_purpose": request.purchase_purpose,
         "urgency": request.urgency,
@@ -69,20 +66,23 @@ def criteria_of(request: SearchRequest) -> dict[str, Any]:
     }
 
 
-@dataclass
 class BuyerRequests:
-    outbox: Outbox
-    rates: Mapping[str, float]
+    def __init__(self, *, outbox: Outbox, rates: Mapping[str, float]) -> None:
+        self.outbox = outbox
+        self._rates = RateTable(rates)
+
+    def _rub(self, amount: Decimal | None, currency: str) -> Decimal | None:
+        return None if amount is None else self._rates.to_rub(amount, currency)
 
     def _apply(self, request: SearchRequest, criteria: RequestIn) -> None:
         # Converted before any attribute is set, so an unknown rate leaves the row untouched.
-        budget_min, budget_max = _decimal(criteria.budget_min), _decimal(criteria.budget_max)
-        budget_min_rub = to_rub(budget_min, criteria.currency, self.rates)
-        budget_max_rub = to_rub(budget_max, criteria.currency, self.rates)
+        budget_min, budget_max = to_decimal(criteria.budget_min), to_decimal(criteria.budget_max)
+        budget_min_rub = self._rub(budget_min, criteria.currency)
+        budget_max_rub = self._rub(budget_max, criteria.currency)
         for name, value in criteria.model_dump(exclude=_AMOUNTS).items():
             setattr(request, name, value)
-        request.total_area_min = _decimal(criteria.total_area_min)
-        request.total_area_max = _decimal(criteria.total_area_max)
+        request.total_area_min = to_decimal(criteria.total_area_min)
+        request.total_area_max = to_decimal(criteria.total_area_max)
         request.budget_min, request.budget_max = budget_min, budget_max
         request.budget_min_rub, request.budget_max_rub = budget_min_rub, budget_max_rub
         request.city_key = city_key(criteria.city)
@@ -104,7 +104,7 @@ class BuyerRequests:
         session.add(request)
         await session.flush()
         await session.refresh(request)
-        await self.outbox.add(session, "request.created", request_created(request))
+        await self.outbox.add(session, request_created(request))
         matches = await rematch_request(session, self.outbox, request.id)
         return request, len(matches)
 

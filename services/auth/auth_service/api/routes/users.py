@@ -6,7 +6,6 @@ from fastapi import APIRouter, Body, File, Form, Query, UploadFile, status
 
 from auth_service.api.deps import ClientIp, Container, CurrentUser, ReadSession, UnitOfWorkDep
 from auth_service.domain.accounts import ProfileFiles
-from auth_service.domain.roles import ROLE_LABELS, Role
 from auth_service.models import User
 from auth_service.schemas import (
     AccessToken,
@@ -19,6 +18,7 @@ from auth_service.schemas import (
     UserRegister,
     UserUpdated,
 )
+from marketplace_rules.vocabulary import ROLE_LABELS, Role
 from service_kit.uploads import CleanFile, MediaStore, clean_image_in_worker, read_limited
 
 router = APIRouter(prefix="/users", tags=["users"])

@@ -1,10 +1,10 @@
 """Seed endpoints 11 and 12 and the rest of a buyer's own requests, under /users; role user only."""
 
-from decimal import Decimal
 from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Path, Query, status
 
+from marketplace_rules.money import to_number
 from requests_service.api.deps import Buyer, Container, ReadSession, UnitOfWorkDep
 from requests_service.models import Listing, SearchRequest
 from requests_service.schemas import MatchOut, Message, RequestChanges, RequestIn, RequestOut
@@ -18,10 +18,6 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 NOT_FOUND: dict[int | str, dict[str, object]] = {
     status.HTTP_404_NOT_FOUND: {"description": "No such request of yours", "model": Message}
 }
-
-
-def _float(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
 
 
 def request_out(request: SearchRequest, match_count: int) -> RequestOut:
@@ -38,10 +34,10 @@ def request_out(request: SearchRequest, match_count: int) -> RequestOut:
         construction_year=request.construction_year,
         construction_quarter=request.construction_quarter,
         total_rooms=request.total_rooms,
-        total_area_min=_float(request.total_area_min),
-        total_area_max=_float(request.total_area_max),
-        budget_min=_float(request.budget_min),
-        budget_max=_float(request.budget_max),
+        total_area_min=to_number(request.total_area_min),
+        total_area_max=to_number(request.total_area_max),
+        budget_min=to_number(request.budget_min),
+        budget_max=to_number(request.budget_max),
         currency=request.currency,
         purchase_purpose=request.purchase_purpose,
         urgency=request.urgency,
@@ -66,7 +62,7 @@ def match_out(listing: Listing, matched_at: object) -> MatchOut:
             "city": listing.city,
             "district": listing.district,
             "rooms": listing.rooms,
-            "total_area": _float(listing.total_area),
+            "total_area": to_number(listing.total_area),
             "cover_image_url": listing.cover_image_url,
             "matched_at": matched_at,
         }
