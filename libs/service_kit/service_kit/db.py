@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 logger = logging.getLogger(__name__)
 
 SideEffect = Callable[[], Awaitable[None]]
+_OWNER = "service_kit.unit_of_work"  # the key of a session's unit of work in session.info
 
 
 class CommittedRefusal(Exception):
@@ -34,6 +35,15 @@ class UnitOfWork:
         self.session = session
         self._after_commit: list[SideEffect] = []
         self._after_rollback: list[SideEffect] = []
+        session.info[_OWNER] = self
+
+    @staticmethod
+    def of(session: AsyncSession) -> "UnitOfWork":
+        """The unit of work that owns ``session``: how an event handler, given the session, registers side effects."""
+        work = session.info.get(_OWNER)
+        if not isinstance(work, UnitOfWork):
+            raise LookupError("this session does not belong to a unit of work")
+        return work
 
     def after_commit(self, effect: SideEffect) -> None:
         """Runs ``effect`` once the transaction committed; an error it raises reaches the caller."""

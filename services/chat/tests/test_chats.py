@@ -17,8 +17,8 @@ from .conftest import World, new_id, user_data
 
 async def send(app: FastAPI, chat_id: int, sender_id: int, text: str) -> int:
     container: ChatContainer = app.state.container
-    async with container.runtime.database.sessions() as session:
-        sent = await container.sockets.messages.send(session, chat_id, sender_id, text, uuid.uuid4())
+    async with container.runtime.database.unit_of_work() as work:
+        sent = await container.chats.send(work, chat_id, sender_id, text, uuid.uuid4())
     return sent.message.seq
 
 

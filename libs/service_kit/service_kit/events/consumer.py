@@ -1,10 +1,15 @@
 """Event consumers that ack only what they have durably handled.
 
-A service consumer runs each handler in one database transaction together with
-the insert of the event's id into ``processed_events``: a repeat delivery finds
+A service consumer runs each handler in one unit of work together with the
+insert of the event's id into ``processed_events``: a repeat delivery finds
 the id and is skipped, and the message is acked only after the commit. A
 handler that raises gets the message requeued; past the queue's delivery limit
 RabbitMQ moves it to the dead-letter queue. Malformed messages go there at once.
+
+Handlers only write through the session they are given. One that must act
+outside the database once its writes are committed (tell other replicas)
+registers that with ``UnitOfWork.of(session).after_commit``; it runs before
+the ack, and a repeat delivery is skipped, so such effects are best-effort.
 """
 
 import logging
@@ -129,7 +134,8 @@ class EventConsumer:
         await message.ack()
 
     async def _handle_once(self, handler: EventHandler, envelope: EventEnvelope) -> None:
-        async with self._db.sessions() as session, session.begin():
+        async with self._db.unit_of_work() as work:
+            session = work.session
             first_time = await session.execute(
                 insert(self._processed)
                 .values(event_id=envelope.event_id, event_type=envelope.type)

@@ -1,24 +1,24 @@
 """What the chat service does with the events it consumes; one handler per event type.
 
-Handlers run in the consumer's transaction (deduplicated by event id), so
-each one only writes; replays of the same event change nothing.
+Handlers run in the consumer's unit of work (deduplicated by event id), so
+each one only writes; replays of the same event change nothing. What must
+reach live sockets is registered to run after the commit.
 """
 
-import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat_service.domain.fanout import FanOut
-from chat_service.models import Chat, KnownProperty, KnownUser
+from chat_service.domain.chats import ChatService
+from chat_service.models import KnownProperty, KnownUser
+from service_kit.db import UnitOfWork
 from service_kit.events.consumer import EventHandler
 from service_kit.events.envelope import EventEnvelope
 from service_kit.runtime import ServiceRuntime
-
-logger = logging.getLogger(__name__)
 
 
 async def on_user_profile(session: AsyncSession, event: EventEnvelope) -> None:
@@ -71,7 +71,13 @@ async def on_property_deleted(session: AsyncSession, event: EventEnvelope) -> No
     )
 
 
-def user_deleted_handler(runtime: ServiceRuntime, fanout: FanOut) -> EventHandler:
+# Tells the live sockets of these chats, on every replica, that this user's account was deleted.
+TellChatsClosed = Callable[[list[int], int], Awaitable[None]]
+
+
+def user_deleted_handler(
+    runtime: ServiceRuntime, chats: ChatService, tell_chats_closed: TellChatsClosed
+) -> EventHandler:
     revoke = runtime.revoke_on_user_deleted()
 
     async def handler(session: AsyncSession, event: EventEnvelope) -> None:
@@ -82,30 +88,22 @@ def user_deleted_handler(runtime: ServiceRuntime, fanout: FanOut) -> EventHandle
             .values(id=user_id, deleted=True)
             .on_conflict_do_update(index_elements=[KnownUser.id], set_={"deleted": True})
         )
-        # History stays for the other side; the closed mark stops every send, on every replica.
-        closed = await session.scalars(
-            update(Chat)
-            .where(or_(Chat.buyer_id == user_id, Chat.seller_id == user_id), Chat.closed_at.is_(None))
-            .values(closed_at=event.occurred_at)
-            .returning(Chat.id)
-        )
-        for chat_id in list(closed):
-            try:
-                await fanout.publish(
-                    chat_id, {"type": "closed", "chat_id": chat_id, "reason": "user_deleted", "user_id": user_id}
-                )
-            except Exception:
-                # Only the live notice is lost: sends are refused by the database either way.
-                logger.warning("cannot tell sockets a chat closed", extra={"chat_id": chat_id})
+        # The closed mark stops every send, on every replica; live sockets hear of it once it is committed.
+        work = UnitOfWork.of(session)
+        closed = await chats.close_chats_of(work, user_id, event.occurred_at)
+        if closed:
+            work.after_commit(lambda: tell_chats_closed(closed, user_id))
 
     return handler
 
 
-def event_handlers(runtime: ServiceRuntime, fanout: FanOut) -> dict[str, EventHandler]:
+def event_handlers(
+    runtime: ServiceRuntime, chats: ChatService, tell_chats_closed: TellChatsClosed
+) -> dict[str, EventHandler]:
     return {
         "user.registered": on_user_profile,
         "user.updated": on_user_profile,
-        "user.deleted": user_deleted_handler(runtime, fanout),
+        "user.deleted": user_deleted_handler(runtime, chats, tell_chats_closed),
         "property.created": on_property_changed,
         "property.updated": on_property_changed,
         "property.deleted": on_property_deleted,

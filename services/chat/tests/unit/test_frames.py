@@ -5,7 +5,7 @@ import uuid
 import pytest
 from pydantic import ValidationError
 
-from chat_service.domain.frames import MarkRead, SendMessage, parse_client_frame
+from chat_service.api.frames import MarkRead, SendMessage, parse_client_frame
 
 
 def test_plain_text_is_a_message_from_a_simple_client() -> None:
