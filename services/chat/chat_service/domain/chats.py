@@ -130,7 +130,7 @@ class ChatService:
         return chat_value(await _participant_chat(session, chat_id, user_id))
 
     @staticmethod
-    async def chats_of(session: AsyncSession, user_id: int, limit: int, offset: int) -> list[ChatSummary]:
+    async def of_user(session: AsyncSession, user_id: int, limit: int, offset: int) -> list[ChatSummary]:
         """The user's chats, most recently active first."""
         other = aliased(KnownUser)
         other_id = case((Chat.buyer_id == user_id, Chat.seller_id), else_=Chat.buyer_id)

@@ -41,6 +41,11 @@ def chat_out(chat: ChatInfo) -> ChatOut:
 
 def summary_out(summary: ChatSummary) -> ChatSummaryOut:
     chat, listing, last = summary.chat, summary.property, summary.last_message
+    last_message = None
+    if last is not None:
+        last_message = LastMessage(
+            seq=last.seq, sender_id=last.sender_id, preview=last.preview, created_at=last.created_at
+        )
     return ChatSummaryOut(
         id=chat.id,
         buyer_id=chat.buyer_id,
@@ -53,11 +58,7 @@ def summary_out(summary: ChatSummary) -> ChatSummaryOut:
             cover_image_url=listing.cover_image_url if listing else None,
             status=listing.status if listing else None,
         ),
-        last_message=LastMessage(
-            seq=last.seq, sender_id=last.sender_id, preview=last.preview, created_at=last.created_at
-        )
-        if last
-        else None,
+        last_message=last_message,
         last_activity_at=summary.last_activity_at,
         unread_count=summary.unread_count,
         closed=chat.closed,
@@ -119,7 +120,7 @@ async def my_chats(
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> list[ChatSummaryOut]:
     """The caller's chats, most recently active first, with the unread count of each."""
-    summaries = await container.chats.chats_of(session, principal.user_id, limit, offset)
+    summaries = await container.chats.of_user(session, principal.user_id, limit, offset)
     return [summary_out(summary) for summary in summaries]
 
 
