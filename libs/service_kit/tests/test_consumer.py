@@ -10,9 +10,8 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from service_kit.db import Database
+from service_kit.db import Database, UnitOfWork
 from service_kit.events.consumer import (
     BroadcastSubscriber,
     EventConsumer,
@@ -60,11 +59,11 @@ class Recorder:
         self.entered = asyncio.Event()
         self.crash_on_release = False
 
-    async def count(self, session: AsyncSession, event: Event[ItemAdded]) -> None:
+    async def count(self, work: UnitOfWork, event: Event[ItemAdded]) -> None:
         key = event.data.key
         self.attempts[key] += 1
         self.request_ids.append(request_id_var.get())
-        await session.execute(
+        await work.session.execute(
             insert(COUNTERS)
             .values(key=key, hits=1)
             .on_conflict_do_update(index_elements=[COUNTERS.c.key], set_={"hits": COUNTERS.c.hits + 1})

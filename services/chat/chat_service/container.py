@@ -5,14 +5,14 @@ import socket
 import uuid
 from dataclasses import dataclass
 
-from chat_service.domain.chats import Chats
-from chat_service.domain.fanout import FanOut
-from chat_service.domain.messages import Messages
-from chat_service.domain.ratelimit import FrameRateLimit
-from chat_service.domain.sockets import SocketServer
+from chat_service.api.chat_socket import SocketServices
+from chat_service.api.socket_server import SocketServer
+from chat_service.domain.chats import ChatService
 from chat_service.events.handlers import event_handlers
 from chat_service.models import outbox, processed_events
 from chat_service.settings import ChatSettings
+from service_kit.fanout import FanOut
+from service_kit.ratelimit import WindowRateLimit
 from service_kit.runtime import ServiceRuntime
 
 
@@ -26,7 +26,7 @@ class ChatContainer:
     settings: ChatSettings
     runtime: ServiceRuntime
     fanout: FanOut
-    chats: Chats
+    chats: ChatService
     sockets: SocketServer
 
     @classmethod
@@ -36,25 +36,28 @@ class ChatContainer:
         fanout = FanOut(
             settings.redis_url,
             runtime.redis,
-            settings.namespace,
-            replica,
+            prefix=f"{settings.namespace}:chat:",
+            client_name=f"chat-fanout-{replica}",
             reconnect_seconds=settings.fanout_reconnect_seconds,
         )
-        runtime.consume(event_handlers(runtime, fanout))
-        chats = Chats(runtime.outbox)
+        chats = ChatService(runtime.outbox, max_message_length=settings.message_max_length)
         sockets = SocketServer(
-            database=runtime.database,
-            verifier=runtime.verifier,
-            fanout=fanout,
-            chats=chats,
-            messages=Messages(runtime.outbox),
-            rate_limit=FrameRateLimit(
-                runtime.redis, settings.namespace, settings.message_rate_limit, settings.message_rate_window_seconds
-            ),
-            replica=replica,
-            queue_size=settings.socket_queue_size,
-            replay_limit=settings.replay_limit,
-            max_length=settings.message_max_length,
-            token_check_seconds=settings.socket_token_check_seconds,
+            SocketServices(
+                database=runtime.database,
+                chats=chats,
+                channels=fanout,
+                rate_limit=WindowRateLimit(
+                    runtime.redis,
+                    f"{settings.namespace}:chat:rate:",
+                    settings.message_rate_limit,
+                    settings.message_rate_window_seconds,
+                ),
+                verifier=runtime.verifier,
+                replica=replica,
+                queue_size=settings.socket_queue_size,
+                replay_limit=settings.replay_limit,
+                token_check_seconds=settings.socket_token_check_seconds,
+            )
         )
+        runtime.consume(event_handlers(runtime, chats, sockets.tell_chats_closed))
         return cls(settings=settings, runtime=runtime, fanout=fanout, chats=chats, sockets=sockets)

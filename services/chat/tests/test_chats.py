@@ -19,8 +19,8 @@ from .conftest import World, new_id, user_data
 
 async def send(app: FastAPI, chat_id: int, sender_id: int, text: str) -> int:
     container: ChatContainer = app.state.container
-    async with container.runtime.database.sessions() as session:
-        sent = await container.sockets.messages.send(session, chat_id, sender_id, text, uuid.uuid4())
+    async with container.runtime.database.unit_of_work() as work:
+        sent = await container.chats.send(work, chat_id, sender_id, text, uuid.uuid4())
     return sent.message.seq
 
 
@@ -171,8 +171,8 @@ async def test_late_older_profile_event_does_not_overwrite_a_newer_name(app: Fas
         event = envelope(kind, user_data(user_id, first_name, "Фамилия"), "auth").model_copy(
             update={"occurred_at": occurred_at}
         )
-        async with container.runtime.database.sessions() as session, session.begin():
-            await on_user_profile(session, parse_event(event, UserProfile))
+        async with container.runtime.database.unit_of_work() as work:
+            await on_user_profile(work, parse_event(event, UserProfile))
         async with container.runtime.database.sessions() as session:
             user = await session.get(KnownUser, user_id)
             assert user is not None

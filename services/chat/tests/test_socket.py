@@ -218,11 +218,10 @@ async def test_unexpected_errors_close_with_1011_not_crash(
     a = await replicas()
     chat_id, buyer, _ = await open_chat(world, a, tokens)
 
-    class Broken:
-        async def participant_chat(self, *_: Any) -> None:
-            raise RuntimeError("database exploded")
+    async def broken(*_: Any) -> None:
+        raise RuntimeError("database exploded")
 
-    monkeypatch.setattr(a.container.sockets, "chats", Broken())
+    monkeypatch.setattr(a.container.chats, "participant_chat", broken)
     async with connect(a.ws_url(chat_id, tokens.token(buyer, "user"))) as ws:
         assert await closed_with(ws) == 1011
     monkeypatch.undo()
@@ -388,7 +387,7 @@ async def test_fanout_recovers_after_redis_drops_the_subscriber(
     redis = Redis.from_url(REDIS_URL)
     try:
         clients = await redis.client_list()
-        name = f"chat-fanout-{b.container.sockets.replica}"
+        name = b.container.fanout.client_name
         killed = [client["id"] for client in clients if client.get("name") == name]
         assert killed
         for client_id in killed:

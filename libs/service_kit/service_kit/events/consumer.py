@@ -1,10 +1,14 @@
 """Event consumers that ack only what they have durably handled.
 
-A service consumer runs each handler in one database transaction together with
-the insert of the event's id into ``processed_events``: a repeat delivery finds
+A service consumer runs each handler in one unit of work together with the
+insert of the event's id into ``processed_events``: a repeat delivery finds
 the id and is skipped, and the message is acked only after the commit. Handlers
 subscribe to an event model (``subscribe(UserDeleted, handler)``) and get the
-event with ``data`` parsed into it; no handler reads a raw dict.
+unit of work and the event with ``data`` parsed into it; no handler reads a raw
+dict. A handler that must act outside the database once its writes are
+committed (tell other replicas) registers that with ``work.after_commit``; it
+runs before the ack, and a repeat delivery is skipped, so such effects are
+best-effort.
 
 What happens to a message:
 - not an envelope at all: dead-lettered at once;
@@ -29,10 +33,9 @@ from pydantic import ValidationError
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, retry_if_exception, wait_exponential
 
-from service_kit.db import Database
+from service_kit.db import Database, UnitOfWork
 from service_kit.events.data import D, Event, parse_event
 from service_kit.events.envelope import EventEnvelope
 from service_kit.events.topology import Topology
@@ -43,10 +46,10 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Subscription(Generic[D]):
-    """Handles one event model in the consumer's transaction (``session`` is inside it)."""
+    """Handles one event model in the consumer's unit of work (it writes through ``work.session``)."""
 
     model: type[D]
-    handler: Callable[[AsyncSession, Event[D]], Awaitable[None]]
+    handler: Callable[[UnitOfWork, Event[D]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class MemorySubscription(Generic[D]):
     handler: Callable[[Event[D]], Awaitable[None]]
 
 
-def subscribe(model: type[D], handler: Callable[[AsyncSession, Event[D]], Awaitable[None]]) -> Subscription[Any]:
+def subscribe(model: type[D], handler: Callable[[UnitOfWork, Event[D]], Awaitable[None]]) -> Subscription[Any]:
     """A subscription whose handler is checked against the model here (a list of them cannot check it)."""
     return Subscription(model, handler)
 
@@ -204,15 +207,15 @@ class EventConsumer(_QueueReader):
         await message.ack()
 
     async def _handle_once(self, subscription: Subscription[Any], event: Event[Any]) -> None:
-        async with self._db.sessions() as session, session.begin():
-            first_time = await session.execute(
+        async with self._db.unit_of_work() as work:
+            first_time = await work.session.execute(
                 insert(self._processed)
                 .values(event_id=event.event_id, event_type=event.type)
                 .on_conflict_do_nothing()
                 .returning(self._processed.c.event_id)
             )
             if first_time.first() is not None:
-                await subscription.handler(session, event)
+                await subscription.handler(work, event)
 
 
 def _is_transient(error: BaseException) -> bool:

@@ -1,4 +1,4 @@
-"""What the chat rules refuse; the API maps each to a status code or a close code."""
+"""What the chat rules refuse; the API maps each to a status code (REST) or an error frame (socket)."""
 
 
 class ChatError(Exception):
@@ -26,4 +26,12 @@ class InvalidParticipants(ChatError):
 
 
 class ChatClosed(ChatError):
+    pass
+
+
+class EmptyMessage(ChatError):
+    pass
+
+
+class MessageTooLong(ChatError):
     pass

@@ -5,8 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response, status
 
 from chat_service.api.deps import Container, CurrentUser, ReadSession, UnitOfWorkDep
-from chat_service.domain.chats import ChatSummary, HistoryPage, read_seq_of
-from chat_service.models import Chat
+from chat_service.domain.values import ChatInfo, ChatSummary, HistoryPage
 from chat_service.schemas import (
     ChatOut,
     ChatSummaryOut,
@@ -29,26 +28,23 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def chat_out(chat: Chat) -> ChatOut:
+def chat_out(chat: ChatInfo) -> ChatOut:
     return ChatOut(
         id=chat.id,
         buyer_id=chat.buyer_id,
         seller_id=chat.seller_id,
         property_id=chat.property_id,
         created_at=chat.created_at,
-        closed=chat.closed_at is not None,
+        closed=chat.closed,
     )
 
 
 def summary_out(summary: ChatSummary) -> ChatSummaryOut:
-    chat, listing = summary.chat, summary.property
-    last = None
-    if chat.last_message_at is not None:
-        last = LastMessage(
-            seq=chat.last_seq,
-            sender_id=chat.last_message_sender_id,
-            preview=chat.last_message_preview or "",
-            created_at=chat.last_message_at,
+    chat, listing, last = summary.chat, summary.property, summary.last_message
+    last_message = None
+    if last is not None:
+        last_message = LastMessage(
+            seq=last.seq, sender_id=last.sender_id, preview=last.preview, created_at=last.created_at
         )
     return ChatSummaryOut(
         id=chat.id,
@@ -62,10 +58,10 @@ def summary_out(summary: ChatSummary) -> ChatSummaryOut:
             cover_image_url=listing.cover_image_url if listing else None,
             status=listing.status if listing else None,
         ),
-        last_message=last,
-        last_activity_at=chat.last_activity_at,
+        last_message=last_message,
+        last_activity_at=summary.last_activity_at,
         unread_count=summary.unread_count,
-        closed=chat.closed_at is not None,
+        closed=chat.closed,
     )
 
 
@@ -87,8 +83,8 @@ def page_out(page: HistoryPage, user_id: int) -> MessagePage:
         ],
         has_more=page.has_more,
         last_seq=chat.last_seq,
-        read_seq=read_seq_of(chat, user_id),
-        other_read_seq=chat.seller_read_seq if user_id == chat.buyer_id else chat.buyer_read_seq,
+        read_seq=chat.read_seq_of(user_id),
+        other_read_seq=chat.other_read_seq_of(user_id),
     )
 
 

@@ -1,10 +1,15 @@
-"""Fan-out between replicas through Redis pub/sub.
+"""Fan-out between replicas through Redis pub/sub: one channel per key, listeners local to each replica.
 
-Every replica publishes what happened in a chat to the chat's channel and
-subscribes only to the channels of chats that have sockets on it. One
-subscriber connection per replica, with no silent retries: when it breaks,
-the listener reconnects, subscribes again and tells every local socket to
-catch up from PostgreSQL, so messages published meanwhile are not lost.
+A key is whatever a service pushes to: a chat id (chat sockets), a user id (a
+user's notification sockets). Every replica publishes to the key's channel and
+subscribes only to the channels of keys that have listeners on it. One
+subscriber connection per replica, with no silent retries: when it breaks (or
+Redis stops answering), the loop reconnects, subscribes every local key again
+and, once Redis confirmed a channel, calls ``resync`` on its listeners, so they
+recover what was published meanwhile from the store that is the truth.
+
+Listeners must not block: ``deliver`` is called from the subscriber loop, so it
+may only hand the frame on (a non-blocking put into the listener's own queue).
 """
 
 import asyncio
@@ -22,15 +27,12 @@ from redis.backoff import NoBackoff
 
 logger = logging.getLogger(__name__)
 
-# A silent Redis (no FIN, no answers) is detected by pings that get no pong.
-PING_SECONDS = 5.0
-SILENCE_SECONDS = 15.0
-SUBSCRIBE_WAIT_SECONDS = 5.0
+Key = str | int
 
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """A server frame for sockets: its JSON text is built once and shared by every socket."""
+    """A JSON object with a ``type``, pushed to sockets: its text is built once and shared by every listener."""
 
     type: str
     text: str
@@ -42,8 +44,6 @@ class Frame:
 
 
 class Listener(Protocol):
-    chat_id: int
-
     def deliver(self, frame: Frame) -> None: ...
 
     def resync(self) -> None: ...
@@ -51,17 +51,33 @@ class Listener(Protocol):
 
 class FanOut:
     def __init__(
-        self, redis_url: str, publisher: Redis, namespace: str, replica: str, reconnect_seconds: float = 1.0
+        self,
+        redis_url: str,
+        publisher: Redis,
+        *,
+        prefix: str,
+        client_name: str,
+        reconnect_seconds: float = 1.0,
+        ping_seconds: float = 5.0,
+        silence_seconds: float = 15.0,
+        subscribe_wait_seconds: float = 5.0,
     ) -> None:
+        """Channels are ``prefix`` + key; ``client_name`` names the subscriber connection in Redis (unique per replica).
+
+        A silent Redis (no FIN, no answers) is detected by pings every ``ping_seconds`` that get
+        no pong within ``silence_seconds``.
+        """
         # A connection of its own, without redis-py's transparent reconnects: a reconnect
         # must be noticed, because what was published during it has to be recovered.
         self._redis = Redis.from_url(
-            redis_url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=5, client_name=f"chat-fanout-{replica}"
+            redis_url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=5, client_name=client_name
         )
         self._publisher = publisher
-        self._prefix = f"{namespace}:chat:"
-        self._control = f"{self._prefix}replica:{replica}"
-        self._local: dict[int, set[Listener]] = defaultdict(set)
+        self._prefix = prefix
+        self.client_name = client_name
+        # Subscribed first on every connection, so the subscriber always has a channel to ping on.
+        self._control = f"{prefix}replica:{client_name}"
+        self._local: dict[str, set[Listener]] = defaultdict(set)  # channel -> listeners here
         self._pubsub: PubSub | None = None
         # Channels a SUBSCRIBE was sent for, and how many confirmations are still due.
         self._subscribed: dict[str, asyncio.Event] = {}
@@ -71,18 +87,26 @@ class FanOut:
         # an UNSUBSCRIBE decided before a join can never overtake that join's SUBSCRIBE.
         self._commands = asyncio.Lock()
         self.reconnect_seconds = reconnect_seconds
+        self.ping_seconds = ping_seconds
+        self.silence_seconds = silence_seconds
+        self.subscribe_wait_seconds = subscribe_wait_seconds
         self.listening = False
 
-    def channel(self, chat_id: int) -> str:
-        return f"{self._prefix}{chat_id}"
+    def channel(self, key: Key) -> str:
+        return f"{self._prefix}{key}"
 
-    async def publish(self, chat_id: int, data: dict[str, Any]) -> None:
-        await self._publisher.publish(self.channel(chat_id), json.dumps(data, ensure_ascii=False))
+    async def publish(self, key: Key, data: dict[str, Any]) -> None:
+        """Sends ``data`` (a JSON object with a ``type``) to the key's listeners on every replica."""
+        await self._publisher.publish(self.channel(key), json.dumps(data, ensure_ascii=False))
 
-    async def join(self, listener: Listener) -> None:
-        """Starts delivering the chat's frames to ``listener``; returns once Redis confirmed the subscription."""
-        self._local[listener.chat_id].add(listener)
-        channel = self.channel(listener.chat_id)
+    async def join(self, key: Key, listener: Listener) -> None:
+        """Starts delivering the key's frames to ``listener``; returns once Redis confirmed the subscription.
+
+        While the subscriber is disconnected it returns at once: the reconnect subscribes the key
+        and calls ``listener.resync``.
+        """
+        channel = self.channel(key)
+        self._local[channel].add(listener)
         event = self._subscribed.get(channel)
         if event is None:
             event = self._subscribed[channel] = asyncio.Event()
@@ -90,22 +114,23 @@ class FanOut:
                 return
         if self.listening:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), SUBSCRIBE_WAIT_SECONDS)
+                await asyncio.wait_for(event.wait(), self.subscribe_wait_seconds)
 
-    def leave(self, listener: Listener) -> None:
-        """The listener loop unsubscribes channels nobody here listens to any more."""
-        listeners = self._local.get(listener.chat_id)
+    def leave(self, key: Key, listener: Listener) -> None:
+        """The subscriber loop unsubscribes channels nobody here listens to any more."""
+        channel = self.channel(key)
+        listeners = self._local.get(channel)
         if listeners is not None:
             listeners.discard(listener)
             if not listeners:
-                del self._local[listener.chat_id]
+                del self._local[channel]
 
     def local_listeners(self) -> int:
         return sum(len(listeners) for listeners in self._local.values())
 
     async def _subscribe(self, channel: str) -> bool:
         if self._pubsub is None or not self.listening:
-            return False  # the listener subscribes everything local once it is connected again
+            return False  # the loop subscribes everything local once it is connected again
         pubsub = self._pubsub
         try:
             async with self._commands:
@@ -114,7 +139,7 @@ class FanOut:
                 self._pending[channel] += 1
                 await pubsub.subscribe(channel)
         except Exception:
-            logger.warning("cannot subscribe to a chat channel; the listener will retry")
+            logger.warning("cannot subscribe to a fan-out channel; the subscriber will retry")
             return False
         return True
 
@@ -128,7 +153,7 @@ class FanOut:
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    logger.warning("chat fan-out lost Redis; resubscribing")
+                    logger.warning("fan-out lost Redis; resubscribing", extra={"client_name": self.client_name})
                 finally:
                     self.listening = False
                     self._pubsub = None
@@ -142,8 +167,8 @@ class FanOut:
         await pubsub.subscribe(self._control)
         self._pubsub = pubsub
         self.listening = True
-        # Everything local is subscribed again and, once confirmed, caught up from PostgreSQL.
-        self._resubscribed = {self.channel(chat_id) for chat_id in self._local}
+        # Everything local is subscribed again and, once confirmed, resynced.
+        self._resubscribed = set(self._local)
         for channel in self._resubscribed:
             self._subscribed[channel] = asyncio.Event()
             await self._subscribe(channel)
@@ -151,26 +176,25 @@ class FanOut:
         last_heard = last_ping = loop.time()
         while True:
             await self._drop_unused(pubsub)
-            message = await pubsub.get_message(timeout=1.0)
+            message = await pubsub.get_message(timeout=min(1.0, self.ping_seconds))
             now = loop.time()
             if message is not None:
                 last_heard = now
                 self._dispatch(message)
-            if now - last_ping >= PING_SECONDS:
+            if now - last_ping >= self.ping_seconds:
                 await pubsub.ping()
                 last_ping = now
-            if now - last_heard > SILENCE_SECONDS:
+            if now - last_heard > self.silence_seconds:
                 raise ConnectionError("Redis stopped answering the fan-out subscriber")
 
     async def _drop_unused(self, pubsub: PubSub) -> None:
-        wanted = {self.channel(chat_id) for chat_id in self._local}
-        for channel in [channel for channel in self._subscribed if channel not in wanted]:
+        for channel in [channel for channel in self._subscribed if channel not in self._local]:
             async with self._commands:
-                # Checked again right before each drop (earlier UNSUBSCRIBEs awaited): a socket that
+                # Checked again right before each drop (earlier UNSUBSCRIBEs awaited): a listener that
                 # joined meanwhile keeps the channel. The check, the del and the send happen under the
                 # lock with no await before the send, so a later join sees no entry and subscribes anew,
                 # and its SUBSCRIBE waits for the lock, so it reaches Redis after this UNSUBSCRIBE.
-                if channel not in self._subscribed or self._local.get(self._chat_id(channel)):
+                if channel not in self._subscribed or self._local.get(channel):
                     continue
                 del self._subscribed[channel]
                 await pubsub.unsubscribe(channel)
@@ -186,7 +210,7 @@ class FanOut:
                 event.set()
                 if channel in self._resubscribed:
                     self._resubscribed.discard(channel)
-                    for listener in list(self._local.get(self._chat_id(channel), ())):
+                    for listener in list(self._local.get(channel, ())):
                         listener.resync()
         elif kind == "message" and channel != self._control:
             try:
@@ -194,8 +218,5 @@ class FanOut:
             except (ValueError, KeyError, TypeError):
                 logger.error("malformed fan-out frame ignored", extra={"channel": channel})
                 return
-            for listener in list(self._local.get(self._chat_id(channel), ())):
+            for listener in list(self._local.get(channel, ())):
                 listener.deliver(frame)
-
-    def _chat_id(self, channel: str) -> int:
-        return int(channel.removeprefix(self._prefix))
