@@ -119,7 +119,7 @@ def test_a_new_listing_matches_the_seed_request_promptly(gateway: httpx.Client, 
     ]
     property_id = _publish(gateway, realtor)
     published_at = time.monotonic()
-    # The 1 s budget of SPEC 5 is the benchmarks' to measure; a slow CI machine gets margin here.
+    # The 1 s budget (docs/performance.md) is the benchmarks' to measure; a slow CI machine gets margin here.
     matched = _poll(lambda: _request(gateway, buyer, request_id)["match_count"] == 1, within=5.0)
     latency = time.monotonic() - published_at
     assert matched, f"no match within {latency:.2f} s"

@@ -1,4 +1,4 @@
-"""Matching (SPEC 5) fed by listing events through RabbitMQ, as in production."""
+"""Matching (README, "Marketplace rules") fed by listing events through RabbitMQ, as in production."""
 
 import asyncio
 import time
@@ -69,7 +69,7 @@ async def test_a_new_listing_matches_promptly(buyer: Buyer, events: Events) -> N
     property_id = new_id()
     started = time.monotonic()
     await events.listing("property.created", buyer.listing(property_id, owner_id=555))
-    # The 1 s budget of SPEC 5 is measured by the benchmarks; here a slow CI machine gets margin.
+    # The 1 s budget (docs/performance.md) is measured by the benchmarks; here a slow CI machine gets margin.
     await buyer.until_matched(request["id"], property_id, within=5.0)
     latency = time.monotonic() - started
     assert latency < 5.0, f"matched after {latency:.2f} s"

@@ -1,4 +1,4 @@
-"""Phone normalisation (SPEC 4): every way of writing one number is one E.164 user."""
+"""Phone normalisation (README, "Marketplace rules"): every way of writing one number is one E.164 user."""
 
 import pytest
 

@@ -57,7 +57,7 @@ class NotOwner(Exception):
 
 
 class InvalidListing(ValueError):
-    """A rule of SPEC section 5 is broken; ``field`` names the field to fix."""
+    """A listing rule (README, "Marketplace rules") is broken; ``field`` names the field to fix."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)

@@ -1,4 +1,4 @@
-"""Cross-field listing rules (SPEC 5), checked on the listing as it would be stored."""
+"""Cross-field listing rules (README, "Marketplace rules"), checked on the listing as it would be stored."""
 
 from datetime import UTC, datetime
 

@@ -1,4 +1,4 @@
-"""Matching in SQL (SPEC 5): which active listings satisfy which open requests.
+"""Matching in SQL (README, "Marketplace rules"): which active listings satisfy which open requests.
 
 Both directions use one predicate. A listing change and a request change that
 concern the same (deal format, type, city) take one advisory lock, so two
