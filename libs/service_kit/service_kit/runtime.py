@@ -21,6 +21,7 @@ from service_kit.events.consumer import EventConsumer, Subscription
 from service_kit.events.outbox import Outbox
 from service_kit.events.relay import OutboxRelay
 from service_kit.events.topology import Topology, subscriptions
+from service_kit.logging import configure_logging
 from service_kit.security import KeySet, RemoteKeySet, RevocationFeed, RevocationList, TokenVerifier
 from service_kit.settings import ServiceSettings
 from service_kit.tasks import cancel_and_wait
@@ -41,6 +42,7 @@ class ServiceRuntime:
         processed_events: Table,
         keys: KeySet | None = None,
     ) -> None:
+        configure_logging(settings.service_name, settings.log_level, settings.log_json)
         self.settings = settings
         self.database = Database(settings.database_url)
         self.redis = Redis.from_url(settings.redis_url)

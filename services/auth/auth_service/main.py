@@ -12,7 +12,6 @@ from auth_service.domain.sms import SmsDeliveryFailed
 from auth_service.domain.throttle import Throttled
 from auth_service.settings import AuthSettings, get_settings
 from service_kit.app import ErrorAnswer
-from service_kit.logging import configure_logging
 
 ERRORS: dict[type[Exception], ErrorAnswer] = {
     BadCredentials: ErrorAnswer(status.HTTP_400_BAD_REQUEST, BAD_CREDENTIALS),
@@ -30,9 +29,7 @@ ERRORS: dict[type[Exception], ErrorAnswer] = {
 
 
 def create_app(settings: AuthSettings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    configure_logging("auth", settings.log_level, settings.log_json)
-    container = AuthContainer.build(settings)
+    container = AuthContainer.build(settings or get_settings())
     return container.runtime.build_app(
         container,
         description="Users, activation codes and access tokens (seed endpoints 1-8).",

@@ -18,7 +18,6 @@ from chat_service.domain.errors import (
 )
 from chat_service.settings import ChatSettings, get_settings
 from service_kit.app import ErrorAnswer
-from service_kit.logging import configure_logging
 from service_kit.tasks import cancel_and_wait
 
 ERRORS: dict[type[Exception], ErrorAnswer] = {
@@ -32,9 +31,7 @@ ERRORS: dict[type[Exception], ErrorAnswer] = {
 
 
 def create_app(settings: ChatSettings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    configure_logging("chat", settings.log_level, settings.log_json)
-    container = ChatContainer.build(settings)
+    container = ChatContainer.build(settings or get_settings())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

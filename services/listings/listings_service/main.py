@@ -9,7 +9,6 @@ from listings_service.container import ListingsContainer
 from listings_service.domain.listings import InvalidListing, NotOwner, PropertyNotFound
 from listings_service.settings import ListingsSettings, get_settings
 from service_kit.app import ErrorAnswer
-from service_kit.logging import configure_logging
 
 
 def _field_error(error: Exception) -> list[dict[str, object]]:
@@ -25,9 +24,7 @@ ERRORS: dict[type[Exception], ErrorAnswer] = {
 
 
 def create_app(settings: ListingsSettings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    configure_logging("listings", settings.log_level, settings.log_json)
-    container = ListingsContainer.build(settings)
+    container = ListingsContainer.build(settings or get_settings())
     return container.runtime.build_app(
         container,
         description="Listings: create and manage (seed endpoints 9-10), public card and search, media.",

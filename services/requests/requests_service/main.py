@@ -10,7 +10,6 @@ from requests_service.container import RequestsContainer
 from requests_service.domain.search_requests import InvalidChanges, RequestNotFound
 from requests_service.settings import RequestsSettings, get_settings
 from service_kit.app import ErrorAnswer
-from service_kit.logging import configure_logging
 
 
 def _body_errors(error: Exception) -> list[dict[str, object]]:
@@ -26,9 +25,7 @@ ERRORS: dict[type[Exception], ErrorAnswer] = {
 
 
 def create_app(settings: RequestsSettings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    configure_logging("requests", settings.log_level, settings.log_json)
-    container = RequestsContainer.build(settings)
+    container = RequestsContainer.build(settings or get_settings())
     return container.runtime.build_app(
         container,
         description="Buyer search requests and the listings that match them (seed endpoints 11-12).",
