@@ -32,6 +32,8 @@ from starlette.types import Receive, Scope, Send
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
+from gateway_pages.app import create_app as create_pages_app
+
 REPO = Path(__file__).resolve().parents[2]
 RUN_PY = REPO / "gateway" / "run.py"
 SECRET_TOKEN = "tok-user-42"  # never allowed in the access log
@@ -179,7 +181,7 @@ class Stack:
 
 
 def start_gateway(tmp: Path, name: str, upstream_env: dict[str, str]) -> Gateway:
-    port, admin = free_port(), free_port()
+    port, admin, internal = free_port(), free_port(), free_port()
     run_dir = tmp / name
     run_dir.mkdir()
     env = {
@@ -187,6 +189,7 @@ def start_gateway(tmp: Path, name: str, upstream_env: dict[str, str]) -> Gateway
         **upstream_env,
         "GATEWAY_PORT": str(port),
         "GATEWAY_ADMIN_PORT": str(admin),
+        "GATEWAY_INTERNAL_PORT": str(internal),
         "GATEWAY_HOST": "127.0.0.1",
         "GATEWAY_RUN_DIR": str(run_dir),
         "TRAEFIK_BIN": traefik_binary(),
@@ -230,9 +233,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("gateway")
     upstreams = {n: Echo(n) for n in ("auth", "listings", "requests", "chat-1", "chat-2")}
     verifier = Verifier()
-    ports = {n: free_port() for n in [*upstreams, "verifier"]}
+    ports = {n: free_port() for n in [*upstreams, "verifier", "pages"]}
     servers = [ThreadServer(app, ports[n]) for n, app in upstreams.items()]
     servers.append(ThreadServer(verifier, ports["verifier"]))
+    servers.append(ThreadServer(create_pages_app(), ports["pages"]))  # the real one: it is the gateway's
     for s in servers:
         s.start()
     # Deliberately untidy values: a trailing slash and spaces must not matter.
@@ -242,6 +246,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "LISTINGS_URL": f"http://127.0.0.1:{ports['listings']}",
         "REQUESTS_URL": f"http://127.0.0.1:{ports['requests']}",
         "CHAT_URLS": f"http://127.0.0.1:{ports['chat-1']}, http://127.0.0.1:{ports['chat-2']}/",
+        "GATEWAY_PAGES_URL": f"http://127.0.0.1:{ports['pages']}",
+        "ENVIRONMENT": "development",
     }
     gateways: list[Gateway] = []
     try:
@@ -335,8 +341,11 @@ def test_route_reaches_its_service_unchanged(
 
 def test_unknown_paths_are_not_routed(stack: Stack, client: httpx.Client) -> None:
     before = stack.all_seen()
-    for path in ("/users/whatever", "/health", "/metrics", "/verify", "/users", "/chatx", "/propertiesx", "/docs"):
-        assert client.get(path, headers=GOOD).status_code == 404, path
+    unknown = ("/users/whatever", "/health", "/metrics", "/verify", "/users", "/chatx", "/propertiesx", "/docsx")
+    for path in (*unknown, "/errors/503", "/openapi/other.json", "/ready"):
+        response = client.get(path, headers=GOOD)
+        assert response.status_code == 404, path
+        assert response.json() == {"detail": "Not Found", "code": "not_found"}, path
     # media and docs are read-only
     assert client.post("/media/listings/1/a.jpg", headers=GOOD).status_code == 404
     assert stack.all_seen() == before
@@ -544,20 +553,27 @@ def test_launcher_renders_one_static_config(tmp_path: Path) -> None:
     run = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(run)
     written = run.write_static(
-        {"GATEWAY_PORT": "18123", "GATEWAY_ADMIN_PORT": "18124", "GATEWAY_RUN_DIR": str(tmp_path)}
+        {
+            "GATEWAY_PORT": "18123",
+            "GATEWAY_ADMIN_PORT": "18124",
+            "GATEWAY_INTERNAL_PORT": "18125",
+            "GATEWAY_RUN_DIR": str(tmp_path),
+            "ENVIRONMENT": "development",
+        }
     )
     config = yaml.safe_load(written.read_text())
     assert config["entryPoints"]["web"]["address"] == ":18123"
     assert config["entryPoints"]["traefik"]["address"] == ":18124"
+    assert config["entryPoints"]["internal"]["address"] == "127.0.0.1:18125"  # never on a public interface
     assert config["entryPoints"]["web"]["http"]["aliasHeadersStrategy"] == "delete"
     assert config["providers"]["file"] == {"filename": str(REPO / "gateway" / "dynamic.yml"), "watch": True}
     assert config["ping"]["entryPoint"] == config["metrics"]["prometheus"]["entryPoint"] == "traefik"
     assert config["accessLog"]["fields"]["queryParameters"]["defaultMode"] == "drop"
     assert "api" not in config
-    defaults = run.render_static({})
+    defaults = run.render_static({"ENVIRONMENT": "development"})
     assert (defaults["entryPoints"]["web"]["address"], defaults["entryPoints"]["traefik"]["address"]) == (
         ":8000",
         ":8090",
     )
     with pytest.raises(SystemExit):
-        run.render_static({"GATEWAY_PORT": "80x"})
+        run.render_static({"GATEWAY_PORT": "80x", "ENVIRONMENT": "development"})
