@@ -62,7 +62,7 @@ def error_code(status: int) -> str:
     if status in CODES:
         return CODES[status]
     try:
-        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+        return re.sub(r"[^a-z0-9]+", "_", HTTPStatus(status).phrase.lower()).strip("_")
     except ValueError:
         return "error"
 
