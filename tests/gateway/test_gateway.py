@@ -841,3 +841,46 @@ def test_search_and_the_card_are_limited_per_client(stack: Stack) -> None:
 
 def test_development_limits_do_not_throttle(client: httpx.Client) -> None:
     assert {client.get("/properties").status_code for _ in range(50)} == {200}
+
+
+def load_launcher() -> Any:
+    spec = importlib.util.spec_from_file_location("gateway_run", RUN_PY)
+    assert spec is not None and spec.loader is not None
+    run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run)
+    return run
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},  # production is the default
+        {"ENVIRONMENT": "production"},
+        {"ENVIRONMENT": "production", "CORS_ALLOWED_ORIGINS": " , "},
+        {"ENVIRONMENT": "production", "CORS_ALLOWED_ORIGINS": "*"},
+        {"ENVIRONMENT": "production", "CORS_ALLOWED_ORIGINS": "https://app.example.test,*"},
+        {"ENVIRONMENT": "production", "CORS_ALLOWED_ORIGINS": "https://app.example.test/path"},
+        {"ENVIRONMENT": "production", "CORS_ALLOWED_ORIGINS": "app.example.test"},
+    ],
+)
+def test_a_production_gateway_refuses_to_start_without_explicit_origins(env: dict[str, str]) -> None:
+    with pytest.raises(SystemExit, match="CORS_ALLOWED_ORIGINS"):
+        load_launcher().render_static(env)
+
+
+def test_origins_outside_and_inside_production() -> None:
+    run = load_launcher()
+    assert run.allowed_origins({"ENVIRONMENT": "development"}) == ["*"]
+    assert run.allowed_origins({"ENVIRONMENT": "test", "CORS_ALLOWED_ORIGINS": "http://localhost:3000"}) == [
+        "http://localhost:3000"
+    ]
+    listed = {"ENVIRONMENT": "production", "CORS_ALLOWED_ORIGINS": " https://app.example.test , http://localhost:5173"}
+    assert run.allowed_origins(listed) == ["https://app.example.test", "http://localhost:5173"]
+
+
+def test_the_launcher_process_exits_with_the_reason(tmp_path: Path) -> None:
+    env = {"PATH": os.environ["PATH"], "GATEWAY_RUN_DIR": str(tmp_path), "TRAEFIK_BIN": traefik_binary()}
+    finished = subprocess.run([sys.executable, str(RUN_PY)], env=env, capture_output=True, text=True, timeout=30)
+    assert finished.returncode != 0
+    assert "CORS_ALLOWED_ORIGINS must list the web origins" in finished.stderr
+    assert not (tmp_path / "traefik.yml").exists()
