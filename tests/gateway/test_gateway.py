@@ -884,3 +884,29 @@ def test_the_launcher_process_exits_with_the_reason(tmp_path: Path) -> None:
     assert finished.returncode != 0
     assert "CORS_ALLOWED_ORIGINS must list the web origins" in finished.stderr
     assert not (tmp_path / "traefik.yml").exists()
+
+
+def test_a_production_gateway_never_allows_any_origin(tmp_path: Path, stack: Stack) -> None:
+    """Traefik started without the launcher (as in a container) and given '*': no origin is allowed."""
+    port, admin, internal = free_port(), free_port(), free_port()
+    ports = {"GATEWAY_PORT": str(port), "GATEWAY_ADMIN_PORT": str(admin), "GATEWAY_INTERNAL_PORT": str(internal)}
+    static = load_launcher().write_static(
+        {**ports, "GATEWAY_HOST": "127.0.0.1", "GATEWAY_RUN_DIR": str(tmp_path), "ENVIRONMENT": "development"}
+    )
+    env = {**os.environ, **stack.env, **ports, "ENVIRONMENT": "production", "CORS_ALLOWED_ORIGINS": "*"}
+    log_file = tmp_path / "traefik.log"
+    with log_file.open("wb") as out:
+        process = subprocess.Popen([traefik_binary(), f"--configFile={static}"], env=env, stdout=out, stderr=out)
+    gw = Gateway(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin}", log_file, process)
+    try:
+        wait_routed(gw)
+        with httpx.Client(base_url=gw.url, timeout=10) as client:
+            answer = preflight(client, "POST", "/users/register")
+            assert answer.status_code == 200
+            assert "access-control-allow-origin" not in answer.headers
+            assert (
+                "access-control-allow-origin"
+                not in client.post("/users/register", headers={"Origin": APP_ORIGIN}).headers
+            )
+    finally:
+        stop_gateway(gw)
