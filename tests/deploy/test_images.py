@@ -8,8 +8,10 @@ import pytest
 from . import checks
 
 SERVICES = ("auth", "listings", "requests", "chat")
+PAGES_DOCKERFILE = checks.ROOT / "gateway" / "pages" / "Dockerfile"
 DOCKERFILES = [checks.ROOT / "services" / name / "Dockerfile" for name in SERVICES] + [
-    checks.DEPLOY / "migrate.Dockerfile"
+    checks.DEPLOY / "migrate.Dockerfile",
+    PAGES_DOCKERFILE,
 ]
 
 
@@ -38,10 +40,25 @@ def test_service_images_probe_health_and_serve_the_factory(name: str) -> None:
     assert "--factory" in checks.dockerfile_cmd(dockerfile)
 
 
+def test_the_pages_image_serves_what_the_procfile_serves() -> None:
+    text = PAGES_DOCKERFILE.read_text()
+    assert re.search(r"HEALTHCHECK .*\n.*python.*http://127\.0\.0\.1:8000/health", text)
+    assert "PYTHONPATH=/app/libs/service_kit:/app/gateway/pages" in text
+    target = checks.app_target(checks.dockerfile_cmd(PAGES_DOCKERFILE))
+    assert target == checks.app_target(checks.procfile_processes()["pages"]) == "gateway_pages.app:create_app"
+    assert checks.target_exists(target)
+
+
 def test_the_build_context_keeps_local_state_out() -> None:
     lines = (checks.ROOT / ".dockerignore").read_text().splitlines()
     assert "**" in lines, "allow-list: everything is excluded unless listed"
     allowed = [line[1:] for line in lines if line.startswith("!")]
     assert not any(line.startswith((".venv", "var", "deploy/.secrets", "deploy/.env")) for line in allowed)
-    for path in ("contracts/", "libs/service_kit/service_kit/", "requirements/constraints.txt", "deploy/migrate.py"):
+    for path in (
+        "contracts/",
+        "libs/service_kit/service_kit/",
+        "requirements/constraints.txt",
+        "deploy/migrate.py",
+        "gateway/pages/gateway_pages/",
+    ):
         assert path in allowed
