@@ -63,6 +63,9 @@ class Stack:
 
         It is stopped with this stack at the latest, so no test can leave its processes behind.
         """
+        if "GATEWAY_PORT" in overrides:
+            # Another gateway: its loopback entry point (forwardAuth -> verifier) must not clash either.
+            overrides.setdefault("GATEWAY_INTERNAL_PORT", str(free_port()))
         child = Stack(self, **overrides)
         self._variants.append(child)
         return child

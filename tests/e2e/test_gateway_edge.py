@@ -50,7 +50,7 @@ def test_a_gateway_with_low_limits_answers_a_json_429(stack: Stack, app_client: 
         "GATEWAY_LISTINGS_BURST": "2",
     }
     variant = stack.variant(**ports, **limits)
-    variant.start("gateway", wait_for=(variant.service_url("GATEWAY_ADMIN_PORT", "/ping"),))
+    variant.start("gateway", wait_for=(variant.service_url("GATEWAY_PORT", "/openapi.json"),))  # routes loaded
     headers = app_client.login(phone, "user")
     with httpx.Client(base_url=variant.gateway, timeout=10) as limited:
         listed = [limited.get("/users/list", headers=headers) for _ in range(3)]
