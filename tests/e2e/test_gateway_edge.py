@@ -58,7 +58,8 @@ def test_a_gateway_with_low_limits_answers_a_json_429(stack: Stack, app_client: 
         assert listed[-1].json() == {"detail": "Too many requests; retry after 60 s", "code": "rate_limited"}
         assert listed[-1].headers["retry-after"] == "60"
         searched = [limited.get(path) for path in ("/properties", "/properties/1", "/properties")]
-        assert [answer.status_code for answer in searched[:2]] == [200, 404]  # the card: the service's own 404
+        assert searched[0].status_code == 200
+        assert searched[1].status_code in (200, 404)  # the card (the service's own 404 when nobody made #1 yet)
         assert (searched[-1].status_code, searched[-1].headers["retry-after"]) == (429, "20")
         assert searched[-1].headers["access-control-allow-origin"] == "*"
         assert limited.get("/users/me", headers=headers).status_code == 200  # other routes are not limited
