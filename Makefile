@@ -1,6 +1,6 @@
 # `make run` starts the whole local stack; `make test` runs every test.
 # Both set everything up first: virtual environment, packages, databases,
-# migrations and development keys.
+# migrations and development keys; `make test` also Debian's Chromium.
 
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 ENV_FILE := deploy/local.env
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test unit lint setup clean bench contracts
+.PHONY: run test unit lint setup browser clean bench contracts
 
 $(INSTALLED): requirements/constraints.txt requirements/runtime.txt requirements/dev.txt scripts/link_packages.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,11 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: setup lint
+# Debian's Chromium for tests/e2e/test_browser.py (apt-get when missing).
+browser:
+	sh scripts/ensure_chromium.sh
+
+test: setup lint browser
 	$(BIN)/python -m pytest
 
 # The pure-rule tier: no servers and no network (sockets are refused), in seconds.

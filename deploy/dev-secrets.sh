@@ -23,6 +23,8 @@ JWT_PRIVATE_KEY_FILE=$secrets/jwt-private.pem
 JWT_PUBLIC_KEYS_DIR=$secrets/jwt
 CODE_HMAC_SECRET_FILE=$secrets/code_hmac_secret
 SMSRU_API_ID_FILE=/dev/null
+# Any web origin; honoured only by a development gateway (compose.override.example.yml).
+CORS_ALLOWED_ORIGINS=*
 ENV
 fi
 echo "deploy/.env and deploy/.secrets/ ready"

@@ -6,7 +6,7 @@ no event published before a consumer's first start is lost.
 
 Each service's database URL comes from <SERVICE>_DATABASE_URL; the broker from
 RABBITMQ_URL and NAMESPACE. Runs in the ``migrate`` image
-(deploy/migrate.Dockerfile): compose runs it before the services start,
+(deploy/Dockerfile, target migrate): compose runs it before the services start,
 Kubernetes as the Job in deploy/k8s/migrate-job.yaml.
 """
 

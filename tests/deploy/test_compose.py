@@ -71,7 +71,27 @@ def _secret_without_fail_fast(doc: Doc) -> None:
     doc["secrets"]["code_hmac_secret"]["file"] = "${CODE_HMAC_SECRET_FILE}"
 
 
+def _gateway_env(name: str, value: str) -> Callable[[Doc], None]:
+    return _set(["services", "gateway", "environment", name], value)
+
+
 BROKEN: dict[str, tuple[Callable[[Doc], None], str]] = {
+    "pages removed": (_drop(["services", "gateway-pages"]), "needs compose service 'gateway-pages'"),
+    "gateway does not wait for pages": (
+        _drop(["services", "gateway", "depends_on", "gateway-pages"]),
+        "gateway: must depend on gateway-pages",
+    ),
+    "pages runs another app": (
+        _set(["services", "gateway-pages", "command"], ["uvicorn", "auth_service.main:create_app", "--factory"]),
+        "but the Procfile runs 'gateway_pages.app:create_app'",
+    ),
+    "any origin by default": (
+        _gateway_env("CORS_ALLOWED_ORIGINS", "${CORS_ALLOWED_ORIGINS:-*}"),
+        "CORS_ALLOWED_ORIGINS",
+    ),
+    "development gateway": (_gateway_env("ENVIRONMENT", "development"), "ENVIRONMENT must default to production"),
+    "internal port moved": (_gateway_env("GATEWAY_INTERNAL_PORT", "9999"), "GATEWAY_INTERNAL_PORT must be 8091"),
+    "unknown gateway setting": (_gateway_env("CORS_ORIGINS", "x"), "CORS_ORIGINS is set but"),
     "service removed": (_drop(["services", "listings"]), "needs compose service 'listings'"),
     "verifier removed": (_drop(["services", "verifier"]), "needs compose service 'verifier'"),
     "env var removed": (_drop(["services", "auth", "environment", "DATABASE_URL"]), "required setting DATABASE_URL"),
@@ -83,7 +103,7 @@ BROKEN: dict[str, tuple[Callable[[Doc], None], str]] = {
     "migrations not first": (_no_migrate_dependency, "listings: must depend on migrate"),
     "one chat replica": (_set(["services", "chat", "deploy", "replicas"], 1), "chat: deploy.replicas is 1"),
     "missing Dockerfile": (
-        _set(["services", "chat", "build", "dockerfile"], "services/chat/Dockerfile.gone"),
+        _set(["services", "chat", "build", "dockerfile"], "deploy/Dockerfile.gone"),
         "does not exist",
     ),
     "wrong app": (

@@ -1,47 +1,56 @@
-"""The Dockerfiles and .dockerignore, read as text (no engine here to build them)."""
+"""deploy/Dockerfile (every image, one stage each) and .dockerignore, read as text (no engine here)."""
 
 import re
-from pathlib import Path
 
 import pytest
 
 from . import checks
 
+DOCKERFILE = checks.DEPLOY / "Dockerfile"
 SERVICES = ("auth", "listings", "requests", "chat")
 # Every shared library (libs/<name>/<name>/), as scripts/link_packages.py finds them.
 LIBRARIES = sorted(
     path.name for path in (checks.ROOT / "libs").iterdir() if (path / path.name / "__init__.py").is_file()
 )
-DOCKERFILES = [checks.ROOT / "services" / name / "Dockerfile" for name in SERVICES] + [
-    checks.DEPLOY / "migrate.Dockerfile"
-]
 
 
-@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: path.parent.name + "/" + path.name)
-def test_images_are_slim_non_root_and_pinned(dockerfile: Path) -> None:
-    text = dockerfile.read_text()
+def test_images_are_slim_non_root_and_pinned() -> None:
+    text = DOCKERFILE.read_text()
     assert "ARG PYTHON_IMAGE=python:3.11-slim" in text
     assert "pip install -c /tmp/requirements/constraints.txt -r /tmp/requirements/runtime.txt" in text
-    user = re.findall(r"^USER (\S+)", text, re.M)
-    assert user and not user[-1].startswith(("root", "0")), "the last USER must not be root"
+    stages = re.split(r"^FROM ", text, flags=re.M)[1:]
+    for stage in stages[2:]:  # migrate, pages, service: each ends as the unprivileged user
+        users = re.findall(r"^USER (\S+)", stage, re.M)
+        assert users and not users[-1].startswith(("root", "0")), f"stage {stage.splitlines()[0]}: USER root"
     assert "COPY contracts/ contracts/" in text, "services read contracts/vocabulary.json at run time"
+    assert "COPY libs/ libs/" in text
     for library in LIBRARIES:
-        assert f"COPY libs/{library}/{library}/ libs/{library}/{library}/" in text, f"{dockerfile}: {library}"
-        assert re.search(rf"PYTHONPATH=\S*/app/libs/{library}[:\s]", text), f"{dockerfile}: {library} not on the path"
+        assert re.search(rf"PYTHONPATH=\S*/app/libs/{library}[:\s]", text), f"{library} is not on the path"
     for source in re.findall(r"^COPY (?!--from)(.+) \S+$", text, re.M):
         for path in source.split():
-            assert (checks.ROOT / path).exists(), f"{dockerfile}: COPY {path} does not exist"
+            concrete = path.replace("${SERVICE}", "auth")
+            assert (checks.ROOT / concrete).exists(), f"COPY {path} does not exist"
 
 
 @pytest.mark.parametrize("name", SERVICES)
-def test_service_images_probe_health_and_serve_the_factory(name: str) -> None:
-    dockerfile = checks.ROOT / "services" / name / "Dockerfile"
-    text = dockerfile.read_text()
-    assert re.search(r"HEALTHCHECK .*\n.*python.*http://127\.0\.0\.1:8000/health", text)
-    assert re.search(rf"PYTHONPATH=\S*/app/services/{name}\s", text)
-    target = checks.app_target(checks.dockerfile_cmd(dockerfile))
+def test_the_service_stage_probes_health_and_serves_the_factory(name: str) -> None:
+    service_stage = DOCKERFILE.read_text().split("AS service", 1)[1]
+    assert re.search(r"HEALTHCHECK .*\n.*python.*http://127\.0\.0\.1:8000/health", service_stage)
+    assert "PYTHONPATH=$PYTHONPATH:/app/services/${SERVICE}" in service_stage
+    command = checks.dockerfile_cmd(DOCKERFILE, "service", {"SERVICE": name})
+    target = checks.app_target(command)
     assert target == f"{name}_service.main:create_app" and checks.target_exists(target)
-    assert "--factory" in checks.dockerfile_cmd(dockerfile)
+    assert "--factory" in command
+    # The default target is the service stage.
+    assert checks.dockerfile_cmd(DOCKERFILE, args={"SERVICE": name}) == command
+
+
+def test_the_pages_and_migrate_stages_run_what_the_project_runs() -> None:
+    pages = checks.dockerfile_cmd(DOCKERFILE, "pages")
+    target = checks.app_target(pages)
+    assert target == checks.app_target(checks.procfile_processes()["pages"]) == "gateway_pages.app:create_app"
+    assert checks.target_exists(target)
+    assert checks.dockerfile_cmd(DOCKERFILE, "migrate") == ["python", "deploy/migrate.py"]
 
 
 def test_the_build_context_keeps_local_state_out() -> None:
@@ -50,5 +59,11 @@ def test_the_build_context_keeps_local_state_out() -> None:
     allowed = [line[1:] for line in lines if line.startswith("!")]
     assert not any(line.startswith((".venv", "var", "deploy/.secrets", "deploy/.env")) for line in allowed)
     libraries = [f"libs/{library}/{library}/" for library in LIBRARIES]
-    for path in ("contracts/", *libraries, "requirements/constraints.txt", "deploy/migrate.py"):
+    for path in (
+        "contracts/",
+        *libraries,
+        "requirements/constraints.txt",
+        "deploy/migrate.py",
+        "gateway/pages/gateway_pages/",
+    ):
         assert path in allowed

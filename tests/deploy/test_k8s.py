@@ -26,7 +26,11 @@ def test_the_committed_manifests_pass_every_check(docs: list[Doc]) -> None:
 
 
 def test_every_path_routed_by_the_gateway_is_routed_by_the_ingress(docs: list[Doc]) -> None:
-    routed = {route["match"] for route in _find(docs, "IngressRoute", "marketplace")["spec"]["routes"]}
+    routed = {
+        route["match"]
+        for name in ("marketplace", "marketplace-internal")
+        for route in _find(docs, "IngressRoute", name)["spec"]["routes"]
+    }
     rules = {router["rule"] for router in checks.render_dynamic()["http"]["routers"].values()}
     assert rules == routed
 
@@ -37,7 +41,7 @@ def test_kustomize_applies_every_manifest_and_image(docs: list[Doc]) -> None:
     on_disk = {path.name for path in checks.K8S_DIR.glob("*.yaml")} - {"kustomization.yaml"}
     assert set(kustomization["resources"]) == on_disk
     kinds = [doc["kind"] for doc in docs]
-    assert kinds.count("Deployment") == 5 and "IngressRoute" in kinds and "Job" in kinds
+    assert kinds.count("Deployment") == 6 and kinds.count("IngressRoute") == 2 and "Job" in kinds
     pinned = {image["name"] for image in kustomization["images"]}
     used = {
         container["image"]
@@ -108,7 +112,37 @@ def _drop_database_host(docs: list[Doc]) -> None:
     del _find(docs, "ConfigMap", "marketplace-config")["data"]["POSTGRES_HOST"]
 
 
+def _any_origin(docs: list[Doc]) -> None:
+    _find(docs, "Middleware", "cors")["spec"]["headers"]["accessControlAllowOriginList"] = ["*"]
+
+
+def _rate_limit_drifted(docs: list[Doc]) -> None:
+    _find(docs, "Middleware", "users-list-rate-limit")["spec"]["rateLimit"]["average"] = 30
+
+
+def _verifier_directly(docs: list[Doc]) -> None:
+    forward = _find(docs, "Middleware", "auth")["spec"]["forwardAuth"]
+    forward["address"] = "http://auth-verifier.marketplace.svc.cluster.local:8000/verify"
+
+
+def _drop_internal_route(docs: list[Doc]) -> None:
+    docs.remove(_find(docs, "IngressRoute", "marketplace-internal"))
+
+
+def _pages_elsewhere(docs: list[Doc]) -> None:
+    _find(docs, "Middleware", "proxy-errors")["spec"]["errors"]["service"]["name"] = "auth"
+
+
 BROKEN: dict[str, tuple[Callable[[list[Doc]], None], str]] = {
+    "any origin": (_any_origin, "Middleware cors: production needs an explicit list"),
+    "retry-after drifted": (_rate_limit_drifted, "users-list-rate-limit: its 429 page must say Retry-After 2"),
+    "forwardAuth straight to the verifier": (_verifier_directly, "auth: must call the pod's own internal entry point"),
+    "internal route removed": (_drop_internal_route, "no route for router verifier on entry point internal"),
+    "error pages elsewhere": (_pages_elsewhere, "proxy-errors: error pages must come from the gateway-pages"),
+    "pages removed": (
+        lambda docs: docs.remove(_find(docs, "Deployment", "gateway-pages")),
+        "'pages' has no Deployment",
+    ),
     "probe removed": (_drop_probe, "listings/listings: readinessProbe must GET /ready"),
     "route removed": (_drop_route, "IngressRoute: no route for router auth-public"),
     "forward-auth skipped": (_skip_forward_auth, "IngressRoute auth-protected: middlewares"),

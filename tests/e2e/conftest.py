@@ -32,6 +32,7 @@ def stack() -> Iterator[Stack]:
                 stack.service_url("REQUESTS_PORT", "/ready"),
                 stack.service_url("CHAT_A_PORT", "/ready"),
                 stack.service_url("CHAT_B_PORT", "/ready"),
+                stack.service_url("GATEWAY_PAGES_PORT", "/ready"),
                 stack.service_url("GATEWAY_ADMIN_PORT", "/ping"),
             )
         )

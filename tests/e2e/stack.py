@@ -34,6 +34,7 @@ UPSTREAMS = {
     "LISTINGS_URL": ["LISTINGS_PORT"],
     "REQUESTS_URL": ["REQUESTS_PORT"],
     "CHAT_URLS": ["CHAT_A_PORT", "CHAT_B_PORT"],
+    "GATEWAY_PAGES_URL": ["GATEWAY_PAGES_PORT"],
 }
 
 
@@ -62,6 +63,9 @@ class Stack:
 
         It is stopped with this stack at the latest, so no test can leave its processes behind.
         """
+        if "GATEWAY_PORT" in overrides:
+            # Another gateway: its loopback entry point (forwardAuth -> verifier) must not clash either.
+            overrides.setdefault("GATEWAY_INTERNAL_PORT", str(free_port()))
         child = Stack(self, **overrides)
         self._variants.append(child)
         return child

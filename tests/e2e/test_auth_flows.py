@@ -125,11 +125,12 @@ def test_with_auth_stopped_protected_routes_fail_closed(stack: Stack, app_client
         AUTH_VERIFIER_URL="http://127.0.0.1:9",
     )
     try:
-        no_auth.start("gateway", wait_for=(no_auth.service_url("GATEWAY_ADMIN_PORT", "/ping"),))
+        # /ping answers before the routes are loaded; the merged docs answer once they are.
+        no_auth.start("gateway", wait_for=(no_auth.service_url("GATEWAY_PORT", "/openapi.json"),))
         with httpx.Client(base_url=no_auth.gateway, timeout=10) as gateway:
             for method, path in [("GET", "/users/me"), ("GET", "/users/list"), ("PUT", "/users/update")]:
                 for sent in (headers, {}):
-                    status = gateway.request(method, path, headers=sent).status_code
-                    assert status in (401, 503), (method, path, status)
+                    answer = gateway.request(method, path, headers=sent)
+                    assert answer.status_code in (401, 503), (method, path, answer.status_code, answer.text)
     finally:
         no_auth.close()

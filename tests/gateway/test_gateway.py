@@ -32,6 +32,8 @@ from starlette.types import Receive, Scope, Send
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
+from gateway_pages.app import create_app as create_pages_app
+
 REPO = Path(__file__).resolve().parents[2]
 RUN_PY = REPO / "gateway" / "run.py"
 SECRET_TOKEN = "tok-user-42"  # never allowed in the access log
@@ -57,6 +59,13 @@ def free_port() -> int:
 
 
 # --------------------------------------------------------------------------- upstream doubles
+
+
+SERVICE_ERROR_HEADERS = [(b"content-type", b"application/json"), (b"retry-after", b"7"), (b"x-request-id", b"svc-id")]
+
+
+def service_error_body(server: str, status: int) -> bytes:
+    return json.dumps({"detail": f"{server} says {status}", "code": f"service_{status}"}).encode()
 
 
 @dataclass
@@ -87,9 +96,15 @@ class Echo:
             size += len(message.get("body", b""))
             if not message.get("more_body"):
                 break
-        body = json.dumps({**record, "method": scope["method"], "body_size": size}).encode()
         if scope["path"] != "/health":  # Traefik's health checks are not requests under test
             self.seen.append({**record, "method": scope["method"]})
+        wanted = dict(scope["headers"]).get(b"x-echo-status", b"200")
+        if wanted != b"200":
+            # A service's own error: the gateway must pass it on untouched.
+            await send({"type": "http.response.start", "status": int(wanted), "headers": SERVICE_ERROR_HEADERS})
+            await send({"type": "http.response.body", "body": service_error_body(self.name, int(wanted))})
+            return
+        body = json.dumps({**record, "method": scope["method"], "body_size": size}).encode()
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": body})
 
@@ -120,7 +135,7 @@ class Verifier:
             user_id, role = TOKENS[token]
             status, extra, body = 200, [(b"x-user-id", user_id.encode()), (b"x-user-role", role.encode())], {}
         else:
-            status, extra, body = 401, [], {"detail": "Could not validate credentials"}
+            status, extra, body = 401, [], {"detail": "Could not validate credentials", "code": "token_invalid"}
         await send(
             {
                 "type": "http.response.start",
@@ -170,6 +185,8 @@ class Gateway:
 class Stack:
     gw: Gateway
     gw_no_verifier: Gateway
+    gw_no_upstreams: Gateway
+    gw_production: Gateway
     upstreams: dict[str, Echo]
     verifier: Verifier
     env: dict[str, str]
@@ -179,7 +196,7 @@ class Stack:
 
 
 def start_gateway(tmp: Path, name: str, upstream_env: dict[str, str]) -> Gateway:
-    port, admin = free_port(), free_port()
+    port, admin, internal = free_port(), free_port(), free_port()
     run_dir = tmp / name
     run_dir.mkdir()
     env = {
@@ -187,6 +204,7 @@ def start_gateway(tmp: Path, name: str, upstream_env: dict[str, str]) -> Gateway
         **upstream_env,
         "GATEWAY_PORT": str(port),
         "GATEWAY_ADMIN_PORT": str(admin),
+        "GATEWAY_INTERNAL_PORT": str(internal),
         "GATEWAY_HOST": "127.0.0.1",
         "GATEWAY_RUN_DIR": str(run_dir),
         "TRAEFIK_BIN": traefik_binary(),
@@ -207,7 +225,7 @@ def wait_routed(gw: Gateway) -> None:
             try:
                 if (
                     client.get(f"{gw.admin_url}/ping").status_code == 200
-                    and client.get(f"{gw.url}/.well-known/jwks.json").status_code == 200
+                    and client.get(f"{gw.url}/openapi.json").status_code == 200
                 ):
                     return
             except httpx.TransportError:
@@ -225,14 +243,27 @@ def stop_gateway(gw: Gateway) -> None:
         gw.process.wait()
 
 
+# A production gateway: explicit origins and rate limits low enough to reach in a test.
+APP_ORIGIN = "https://app.example.test"
+PRODUCTION_GATEWAY = {
+    "ENVIRONMENT": "production",
+    "CORS_ALLOWED_ORIGINS": f"{APP_ORIGIN}, http://localhost:5173",
+    "GATEWAY_USERS_LIST_PER_MINUTE": "2",
+    "GATEWAY_USERS_LIST_BURST": "3",
+    "GATEWAY_LISTINGS_PER_MINUTE": "1",
+    "GATEWAY_LISTINGS_BURST": "4",
+}
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("gateway")
     upstreams = {n: Echo(n) for n in ("auth", "listings", "requests", "chat-1", "chat-2")}
     verifier = Verifier()
-    ports = {n: free_port() for n in [*upstreams, "verifier"]}
+    ports = {n: free_port() for n in [*upstreams, "verifier", "pages"]}
     servers = [ThreadServer(app, ports[n]) for n, app in upstreams.items()]
     servers.append(ThreadServer(verifier, ports["verifier"]))
+    servers.append(ThreadServer(create_pages_app(), ports["pages"]))  # the real one: it is the gateway's
     for s in servers:
         s.start()
     # Deliberately untidy values: a trailing slash and spaces must not matter.
@@ -242,6 +273,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "LISTINGS_URL": f"http://127.0.0.1:{ports['listings']}",
         "REQUESTS_URL": f"http://127.0.0.1:{ports['requests']}",
         "CHAT_URLS": f"http://127.0.0.1:{ports['chat-1']}, http://127.0.0.1:{ports['chat-2']}/",
+        "GATEWAY_PAGES_URL": f"http://127.0.0.1:{ports['pages']}",
+        "ENVIRONMENT": "development",
     }
     gateways: list[Gateway] = []
     try:
@@ -252,9 +285,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         dead_verifier = {**env, "AUTH_VERIFIER_URL": f"http://127.0.0.1:{free_port()}"}
         gw_down = start_gateway(tmp, "noverifier", dead_verifier)
         gateways.append(gw_down)
-        wait_routed(gw)
-        wait_routed(gw_down)
-        yield Stack(gw, gw_down, upstreams, verifier, env)
+        nobody = f"http://127.0.0.1:{free_port()}"
+        dead_upstreams = {**env, **dict.fromkeys(("AUTH_URL", "LISTINGS_URL", "REQUESTS_URL", "CHAT_URLS"), nobody)}
+        gw_no_upstreams = start_gateway(tmp, "noupstreams", dead_upstreams)
+        gateways.append(gw_no_upstreams)
+        production = {**env, **PRODUCTION_GATEWAY}
+        gw_production = start_gateway(tmp, "production", production)
+        gateways.append(gw_production)
+        for g in gateways:
+            wait_routed(g)
+        yield Stack(gw, gw_down, gw_no_upstreams, gw_production, upstreams, verifier, env)
     finally:
         for g in gateways:
             stop_gateway(g)
@@ -335,8 +375,11 @@ def test_route_reaches_its_service_unchanged(
 
 def test_unknown_paths_are_not_routed(stack: Stack, client: httpx.Client) -> None:
     before = stack.all_seen()
-    for path in ("/users/whatever", "/health", "/metrics", "/verify", "/users", "/chatx", "/propertiesx", "/docs"):
-        assert client.get(path, headers=GOOD).status_code == 404, path
+    unknown = ("/users/whatever", "/health", "/metrics", "/verify", "/users", "/chatx", "/propertiesx", "/docsx")
+    for path in (*unknown, "/errors/503", "/openapi/other.json", "/ready"):
+        response = client.get(path, headers=GOOD)
+        assert response.status_code == 404, path
+        assert response.json() == {"detail": "Not Found", "code": "not_found"}, path
     # media and docs are read-only
     assert client.post("/media/listings/1/a.jpg", headers=GOOD).status_code == 404
     assert stack.all_seen() == before
@@ -372,7 +415,7 @@ def test_optional_auth_on_listings(client: httpx.Client) -> None:
     assert header_values(signed_in, "x-user-id") == ["42"]
     bad = client.get("/properties", headers={"Authorization": "Bearer forged"})
     assert bad.status_code == 401
-    assert bad.json() == {"detail": "Could not validate credentials"}
+    assert bad.json() == {"detail": "Could not validate credentials", "code": "token_invalid"}
 
 
 @pytest.mark.parametrize(("method", "path", "_u", "mode"), [r for r in ALL_ROUTES if r[3] == "bearer"])
@@ -417,7 +460,10 @@ def test_verifier_sees_only_what_it_needs(stack: Stack, client: httpx.Client) ->
 def test_verifier_down_fails_closed(stack: Stack, method: str, path: str) -> None:
     before = stack.all_seen()
     response = httpx.request(method, stack.gw_no_verifier.url + path, headers=GOOD, timeout=10)
-    assert response.status_code == 503  # Traefik's bare 500, rewritten by the errors middleware
+    # The verifier's router on the loopback entry point turns "nobody answers" into a JSON 503.
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
+    assert response.headers["access-control-allow-origin"] == "*"
     assert stack.all_seen() == before
     # public routes do not depend on the verifier
     assert httpx.post(stack.gw_no_verifier.url + "/users/token", timeout=10).status_code == 200
@@ -438,9 +484,17 @@ MIB = 1024 * 1024
 def test_json_routes_take_one_mib(stack: Stack, client: httpx.Client) -> None:
     assert client.post("/users/register", content=b"x" * (MIB - 100)).status_code == 200
     before = stack.all_seen()
-    assert client.post("/users/register", content=b"x" * (MIB + 1)).status_code == 413
-    assert client.post("/chat/create_chat", content=b"x" * (2 * MIB), headers=GOOD).status_code == 413
-    assert client.request("DELETE", "/properties/9", content=b"x" * (2 * MIB), headers=GOOD).status_code == 413
+    too_large = {"detail": "Request body is larger than this route accepts (1 MiB)", "code": "payload_too_large"}
+    for method, path, headers in (
+        ("POST", "/users/register", {}),
+        ("POST", "/chat/create_chat", GOOD),
+        ("DELETE", "/properties/9", GOOD),
+        ("POST", "/users/create_request/", GOOD),
+    ):
+        refused = client.request(method, path, content=b"x" * (MIB + 1), headers=headers)
+        assert (refused.status_code, refused.json()) == (413, too_large), path
+        chunked = client.request(method, path, content=iter([b"x" * MIB, b"x"]), headers=headers)
+        assert (chunked.status_code, chunked.json()) == (413, too_large), path
     assert stack.all_seen() == before
 
 
@@ -452,7 +506,15 @@ def test_multipart_routes_take_sixty_mib(stack: Stack, client: httpx.Client, met
     assert ok.status_code == 200
     assert ok.json()["body_size"] == 5 * MIB
     before = stack.all_seen()
-    assert client.request(method, path, content=b"x" * (60 * MIB + 1), headers=GOOD).status_code == 413
+    refused = client.request(method, path, content=b"x" * (60 * MIB + 1), headers=GOOD)
+    assert refused.status_code == 413
+    assert refused.json() == {
+        "detail": "Request body is larger than this route accepts (60 MiB)",
+        "code": "payload_too_large",
+    }
+    # Without a declared length the body limit itself refuses it (in plain text: see uploads-too-large).
+    chunked = client.request(method, path, content=iter([b"x" * (60 * MIB), b"x"]), headers=GOOD)
+    assert chunked.status_code == 413
     assert stack.all_seen() == before
 
 
@@ -544,20 +606,307 @@ def test_launcher_renders_one_static_config(tmp_path: Path) -> None:
     run = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(run)
     written = run.write_static(
-        {"GATEWAY_PORT": "18123", "GATEWAY_ADMIN_PORT": "18124", "GATEWAY_RUN_DIR": str(tmp_path)}
+        {
+            "GATEWAY_PORT": "18123",
+            "GATEWAY_ADMIN_PORT": "18124",
+            "GATEWAY_INTERNAL_PORT": "18125",
+            "GATEWAY_RUN_DIR": str(tmp_path),
+            "ENVIRONMENT": "development",
+        }
     )
     config = yaml.safe_load(written.read_text())
     assert config["entryPoints"]["web"]["address"] == ":18123"
     assert config["entryPoints"]["traefik"]["address"] == ":18124"
+    assert config["entryPoints"]["internal"]["address"] == "127.0.0.1:18125"  # never on a public interface
     assert config["entryPoints"]["web"]["http"]["aliasHeadersStrategy"] == "delete"
     assert config["providers"]["file"] == {"filename": str(REPO / "gateway" / "dynamic.yml"), "watch": True}
     assert config["ping"]["entryPoint"] == config["metrics"]["prometheus"]["entryPoint"] == "traefik"
     assert config["accessLog"]["fields"]["queryParameters"]["defaultMode"] == "drop"
     assert "api" not in config
-    defaults = run.render_static({})
+    defaults = run.render_static({"ENVIRONMENT": "development"})
     assert (defaults["entryPoints"]["web"]["address"], defaults["entryPoints"]["traefik"]["address"]) == (
         ":8000",
         ":8090",
     )
     with pytest.raises(SystemExit):
-        run.render_static({"GATEWAY_PORT": "80x"})
+        run.render_static({"GATEWAY_PORT": "80x", "ENVIRONMENT": "development"})
+
+
+# --------------------------------------------------------------------------- CORS
+
+PAGE_ORIGIN = "http://127.0.0.1:5173"  # a web page on another origin than the gateway
+EXPOSED = {"retry-after", "x-request-id", "link"}
+
+# (method the page wants, path) for every kind of route: public, protected, optional, media, docs, socket, unknown.
+PREFLIGHTS = [
+    ("POST", "/users/register"),
+    ("POST", "/users/token/"),
+    ("GET", "/users/me"),
+    ("GET", "/users/list"),
+    ("PUT", "/users/update"),
+    ("DELETE", "/users/delete"),
+    ("POST", "/users/create_request"),
+    ("POST", "/properties/create"),
+    ("GET", "/properties"),
+    ("GET", "/properties/9"),
+    ("PATCH", "/properties/9"),
+    ("GET", "/chat/my_chats"),
+    ("GET", "/chat/ws/5"),
+    ("GET", "/media/listings/9/cd34.webp"),
+    ("GET", "/docs/auth"),
+    ("GET", "/openapi.json"),
+    ("GET", "/nowhere"),
+]
+
+
+def preflight(client: httpx.Client, method: str, path: str, origin: str = PAGE_ORIGIN) -> httpx.Response:
+    headers = {
+        "Origin": origin,
+        "Access-Control-Request-Method": method,
+        "Access-Control-Request-Headers": "authorization,content-type,x-request-id",
+    }
+    return client.options(path, headers=headers)
+
+
+def listed(response: httpx.Response, header: str) -> set[str]:
+    return {item.strip().lower() for item in response.headers.get(header, "").split(",") if item.strip()}
+
+
+@pytest.mark.parametrize(("method", "path"), PREFLIGHTS)
+def test_preflights_are_answered_by_the_gateway_alone(
+    stack: Stack, client: httpx.Client, method: str, path: str
+) -> None:
+    verifier_calls, service_calls = len(stack.verifier.seen), stack.all_seen()
+    response = preflight(client, method, path)
+    assert response.status_code == 200, response.text
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert method.lower() in listed(response, "access-control-allow-methods")
+    assert listed(response, "access-control-allow-headers") >= {"authorization", "content-type", "x-request-id"}
+    assert int(response.headers["access-control-max-age"]) > 0
+    assert (len(stack.verifier.seen), stack.all_seen()) == (verifier_calls, service_calls)
+
+
+def test_preflights_never_reach_forward_auth_even_when_the_verifier_is_down(stack: Stack) -> None:
+    with httpx.Client(base_url=stack.gw_no_verifier.url, timeout=10) as client:
+        assert preflight(client, "GET", "/users/me").status_code == 200
+
+
+def test_the_methods_the_api_uses_are_allowed(client: httpx.Client) -> None:
+    allowed = listed(preflight(client, "GET", "/users/me"), "access-control-allow-methods")
+    assert allowed >= {"get", "head", "post", "put", "patch", "delete"}
+
+
+def assert_cors(response: httpx.Response, origin: str = "*") -> None:
+    assert response.headers.get("access-control-allow-origin") == origin, (response.status_code, response.headers)
+    assert listed(response, "access-control-expose-headers") == EXPOSED
+
+
+def test_real_answers_and_gateway_refusals_carry_cors_headers(stack: Stack, client: httpx.Client) -> None:
+    origin = {"Origin": PAGE_ORIGIN}
+    answers = {
+        "service 200": client.get("/users/me", headers={**GOOD, **origin}),
+        "public 200": client.post("/users/register", headers=origin),
+        "media": client.get("/media/auth/avatars/ab12.jpg", headers=origin),
+        "docs page": client.get("/docs", headers=origin),
+        "service's own 500": client.get("/users/me", headers={**GOOD, **origin, "X-Echo-Status": "500"}),
+        "forwardAuth 401": client.get("/users/me", headers=origin),
+        "no route 404": client.get("/nowhere", headers=origin),
+        "body limit 413": client.post("/users/register", content=b"x" * (MIB + 1), headers=origin),
+        "verifier down 503": httpx.get(f"{stack.gw_no_verifier.url}/users/me", headers={**GOOD, **origin}),
+        "service down 502": httpx.get(f"{stack.gw_no_upstreams.url}/users/me", headers={**GOOD, **origin}),
+    }
+    for name, response in answers.items():
+        assert_cors(response), name
+        assert "origin" in listed(response, "vary"), name
+
+
+def test_the_websocket_upgrade_from_another_origin(stack: Stack) -> None:
+    """Browsers apply no CORS to a socket (they send Origin, nothing is preflighted); a refusal is marked."""
+    url = stack.gw.url.replace("http", "ws") + f"/chat/ws/5?token={SECRET_TOKEN}"
+    with ws_connect(url, open_timeout=5, origin=PAGE_ORIGIN) as ws:  # type: ignore[arg-type]
+        assert json.loads(ws.recv(timeout=5))["path"] == "/chat/ws/5"
+    with pytest.raises(InvalidStatus) as refused:
+        ws_connect(url.replace(SECRET_TOKEN, "forged"), open_timeout=5, origin=PAGE_ORIGIN)  # type: ignore[arg-type]
+    assert refused.value.response.status_code == 401
+    assert refused.value.response.headers["access-control-allow-origin"] == "*"
+    assert json.loads(refused.value.response.body)["code"] == "token_invalid"
+
+
+def test_production_allows_only_the_configured_origins(stack: Stack) -> None:
+    with httpx.Client(base_url=stack.gw_production.url, timeout=10) as client:
+        for origin in (APP_ORIGIN, "http://localhost:5173"):
+            allowed = preflight(client, "POST", "/users/register", origin=origin)
+            assert allowed.headers["access-control-allow-origin"] == origin
+            assert_cors(client.post("/users/register", headers={"Origin": origin}), origin)
+        stranger = "https://evil.example.test"
+        refused = preflight(client, "POST", "/users/register", origin=stranger)
+        assert "access-control-allow-origin" not in refused.headers
+        answer = client.post("/users/register", headers={"Origin": stranger})
+        assert answer.status_code == 200 and "access-control-allow-origin" not in answer.headers
+
+
+# --------------------------------------------------------------------------- one error shape
+
+
+# One route of every kind, with the statuses its service may answer itself: every
+# status except those the gateway makes there (502-504; 413 on JSON routes; 429 on
+# rate-limited ones; 503 but on auth's public routes), see test_error_pages_never_hide_a_documented_answer.
+SERVICE_ERRORS = [
+    ("POST", "/users/register", {}, [400, 404, 409, 422, 429, 500, 503]),
+    ("GET", "/users/me", GOOD, [401, 403, 404, 429, 500]),
+    ("GET", "/users/list", GOOD, [403, 422, 500]),
+    ("PUT", "/users/update", GOOD, [403, 413, 422, 429, 500]),
+    ("POST", "/properties/create/", GOOD, [403, 413, 422, 500]),
+    ("GET", "/properties", {}, [404, 422, 500]),
+    ("GET", "/properties/9", GOOD, [404, 500]),
+    ("PATCH", "/properties/9", GOOD, [403, 404, 413, 422, 500]),
+    ("DELETE", "/properties/9", GOOD, [403, 404, 500]),
+    ("POST", "/users/create_request", GOOD, [403, 409, 422, 500]),
+    ("POST", "/chat/create_chat", GOOD, [403, 404, 409, 422, 429, 500]),
+    ("GET", "/docs/listings", {}, [404, 500]),
+    ("GET", "/media/listings/9/cd34.webp", {}, [404, 500]),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "statuses"), SERVICE_ERRORS)
+def test_a_services_own_errors_pass_untouched(
+    client: httpx.Client, method: str, path: str, headers: dict[str, str], statuses: list[int]
+) -> None:
+    for status in statuses:
+        response = client.request(method, path, headers={**headers, "X-Echo-Status": str(status)})
+        assert response.status_code == status, (path, status)
+        assert response.json()["code"] == f"service_{status}", (path, status)
+        assert (response.headers["retry-after"], response.headers["x-request-id"]) == ("7", "svc-id")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/users/me"), ("POST", "/users/token"), ("GET", "/properties/3"), ("GET", "/chat/my_chats")],
+)
+def test_a_service_that_does_not_answer_is_a_json_502(stack: Stack, method: str, path: str) -> None:
+    response = httpx.request(method, stack.gw_no_upstreams.url + path, headers=GOOD, timeout=10)
+    if path.startswith("/chat"):
+        # Chat's replicas are health-checked: once both are out of the rotation nobody is left to ask.
+        deadline = time.monotonic() + 10
+        while response.status_code != 503 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            response = httpx.request(method, stack.gw_no_upstreams.url + path, headers=GOOD, timeout=10)
+        assert (response.status_code, response.json()["code"]) == (503, "service_unavailable")
+        return
+    assert response.status_code == 502
+    assert response.json() == {
+        "detail": "The service behind the gateway did not answer; try again shortly",
+        "code": "bad_gateway",
+    }
+    assert response.headers["content-type"] == "application/json"
+
+
+def test_error_pages_carry_a_request_id(stack: Stack, client: httpx.Client) -> None:
+    mine = client.get("/nowhere", headers={"X-Request-Id": "client-id-0002"})
+    assert mine.headers["x-request-id"] == "client-id-0002"
+    traced = client.get("/nowhere")
+    assert len(traced.headers["x-request-id"]) == 32  # the trace id Traefik started
+
+
+# --------------------------------------------------------------------------- rate limits
+
+
+def test_the_user_list_is_limited_per_caller_with_a_json_429(stack: Stack) -> None:
+    other = {"Authorization": "Bearer tok-realtor-7"}
+    with httpx.Client(base_url=stack.gw_production.url, timeout=10) as client:
+        answers = [client.get("/users/list", headers=GOOD) for _ in range(5)]
+        assert [a.status_code for a in answers[:3]] == [200, 200, 200]  # the burst
+        limited = answers[-1]
+        assert limited.status_code == 429
+        assert limited.json() == {"detail": "Too many requests; retry after 30 s", "code": "rate_limited"}
+        assert limited.headers["retry-after"] == "30"  # 2 a minute: a new request every 30 s
+        # Another caller has a bucket of their own; other routes are not limited.
+        assert client.get("/users/list", headers=other).status_code == 200
+        assert client.get("/users/me", headers=GOOD).status_code == 200
+
+
+def test_search_and_the_card_are_limited_per_client(stack: Stack) -> None:
+    with httpx.Client(base_url=stack.gw_production.url, timeout=10) as client:
+        paths = ("/properties", "/properties/1/", "/properties", "/properties/2")
+        statuses = [client.get(path).status_code for path in paths]
+        assert statuses == [200, 200, 200, 200]
+        limited = client.get("/properties/3", headers={"Origin": APP_ORIGIN})
+        assert limited.status_code == 429
+        assert (limited.json()["code"], limited.headers["retry-after"]) == ("rate_limited", "60")
+        assert limited.headers["access-control-allow-origin"] == APP_ORIGIN
+        # Writes and one's own listings are not limited here.
+        assert client.patch("/properties/3", headers=GOOD).status_code == 200
+        assert client.get("/properties/my_properties", headers=GOOD).status_code == 200
+
+
+def test_development_limits_do_not_throttle(client: httpx.Client) -> None:
+    assert {client.get("/properties").status_code for _ in range(50)} == {200}
+
+
+def load_launcher() -> Any:
+    spec = importlib.util.spec_from_file_location("gateway_run", RUN_PY)
+    assert spec is not None and spec.loader is not None
+    run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run)
+    return run
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},  # production is the default
+        {"ENVIRONMENT": "production"},
+        {"ENVIRONMENT": "production", "CORS_ALLOWED_ORIGINS": " , "},
+        {"ENVIRONMENT": "production", "CORS_ALLOWED_ORIGINS": "*"},
+        {"ENVIRONMENT": "production", "CORS_ALLOWED_ORIGINS": "https://app.example.test,*"},
+        {"ENVIRONMENT": "production", "CORS_ALLOWED_ORIGINS": "https://app.example.test/path"},
+        {"ENVIRONMENT": "production", "CORS_ALLOWED_ORIGINS": "app.example.test"},
+    ],
+)
+def test_a_production_gateway_refuses_to_start_without_explicit_origins(env: dict[str, str]) -> None:
+    with pytest.raises(SystemExit, match="CORS_ALLOWED_ORIGINS"):
+        load_launcher().render_static(env)
+
+
+def test_origins_outside_and_inside_production() -> None:
+    run = load_launcher()
+    assert run.allowed_origins({"ENVIRONMENT": "development"}) == ["*"]
+    assert run.allowed_origins({"ENVIRONMENT": "test", "CORS_ALLOWED_ORIGINS": "http://localhost:3000"}) == [
+        "http://localhost:3000"
+    ]
+    listed = {"ENVIRONMENT": "production", "CORS_ALLOWED_ORIGINS": " https://app.example.test , http://localhost:5173"}
+    assert run.allowed_origins(listed) == ["https://app.example.test", "http://localhost:5173"]
+
+
+def test_the_launcher_process_exits_with_the_reason(tmp_path: Path) -> None:
+    env = {"PATH": os.environ["PATH"], "GATEWAY_RUN_DIR": str(tmp_path), "TRAEFIK_BIN": traefik_binary()}
+    finished = subprocess.run([sys.executable, str(RUN_PY)], env=env, capture_output=True, text=True, timeout=30)
+    assert finished.returncode != 0
+    assert "CORS_ALLOWED_ORIGINS must list the web origins" in finished.stderr
+    assert not (tmp_path / "traefik.yml").exists()
+
+
+def test_a_production_gateway_never_allows_any_origin(tmp_path: Path, stack: Stack) -> None:
+    """Traefik started without the launcher (as in a container) and given '*': no origin is allowed."""
+    port, admin, internal = free_port(), free_port(), free_port()
+    ports = {"GATEWAY_PORT": str(port), "GATEWAY_ADMIN_PORT": str(admin), "GATEWAY_INTERNAL_PORT": str(internal)}
+    static = load_launcher().write_static(
+        {**ports, "GATEWAY_HOST": "127.0.0.1", "GATEWAY_RUN_DIR": str(tmp_path), "ENVIRONMENT": "development"}
+    )
+    env = {**os.environ, **stack.env, **ports, "ENVIRONMENT": "production", "CORS_ALLOWED_ORIGINS": "*"}
+    log_file = tmp_path / "traefik.log"
+    with log_file.open("wb") as out:
+        process = subprocess.Popen([traefik_binary(), f"--configFile={static}"], env=env, stdout=out, stderr=out)
+    gw = Gateway(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin}", log_file, process)
+    try:
+        wait_routed(gw)
+        with httpx.Client(base_url=gw.url, timeout=10) as client:
+            answer = preflight(client, "POST", "/users/register")
+            assert answer.status_code == 200
+            assert "access-control-allow-origin" not in answer.headers
+            assert (
+                "access-control-allow-origin"
+                not in client.post("/users/register", headers={"Origin": APP_ORIGIN}).headers
+            )
+    finally:
+        stop_gateway(gw)

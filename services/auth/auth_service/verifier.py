@@ -8,6 +8,10 @@ current by Redis pub/sub and by ``user.deleted`` events.
 
 GET|POST|... /verify           token required: 200 with X-User-Id and X-User-Role, else 401
 GET|POST|... /verify/optional  no token: 200 without identity; a bad token: 401
+
+A 401 is JSON ``{"detail", "code"}`` and reaches the client as it is (forwardAuth
+copies it): ``code`` is ``unauthorized`` when no token was sent and
+``token_invalid`` when the token is malformed, expired, forged or revoked.
 """
 
 import asyncio
@@ -87,25 +91,27 @@ class VerifierApp:
             ready = self._loaded and self._feed.listening
             await self._respond(send, 200 if ready else 503, {"status": "ok" if ready else "unavailable"})
         else:
-            await self._respond(send, 404, {"detail": "Not found"})
+            await self._respond(send, 404, {"detail": "Not found", "code": "not_found"})
 
     async def _verify(self, scope: Scope, send: Send, *, optional: bool) -> None:
         headers = dict(scope["headers"])
         try:
             token = _token_from_request(headers)
         except InvalidToken as error:
-            await self._unauthorized(send, f"Invalid credentials: {error}")
+            await self._unauthorized(send, f"Invalid credentials: {error}", "token_invalid")
             return
         if token is None:
             if optional:
                 await self._respond(send, 200, None)
             else:
-                await self._unauthorized(send, "Not authenticated: send 'Authorization: Bearer <token>'")
+                await self._unauthorized(
+                    send, "Not authenticated: send 'Authorization: Bearer <token>'", "unauthorized"
+                )
             return
         try:
             principal = self.verifier.verify(token)
         except InvalidToken as error:
-            await self._unauthorized(send, f"Invalid credentials: {error}")
+            await self._unauthorized(send, f"Invalid credentials: {error}", "token_invalid")
             return
         await send(
             {
@@ -116,8 +122,8 @@ class VerifierApp:
         )
         await send({"type": "http.response.body", "body": b""})
 
-    async def _unauthorized(self, send: Send, detail: str) -> None:
-        await self._respond(send, 401, {"detail": detail}, [(b"www-authenticate", b"Bearer")])
+    async def _unauthorized(self, send: Send, detail: str, code: str) -> None:
+        await self._respond(send, 401, {"detail": detail, "code": code}, [(b"www-authenticate", b"Bearer")])
 
     @staticmethod
     async def _respond(
