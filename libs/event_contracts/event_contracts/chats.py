@@ -1,4 +1,4 @@
-"""Events of the chat service: chats opened and messages stored."""
+"""Events of the chat service: chats opened, messages stored and read."""
 
 from typing import Annotated
 
@@ -19,6 +19,21 @@ class ChatCreated(EventData):
     seller_id: Id = Field(description="The listing's owner")
     property_id: Id
     created_at: Moment
+    opened_by: Id | None = Field(
+        None, description="buyer_id or seller_id: who opened it (the other one is told); absent before it travelled"
+    )
+
+
+class ChatRead(EventData):
+    """A participant's read mark of a chat, after they marked messages read (the mark never moves back)."""
+
+    event_type = "chat.read"
+    producer = "chat"
+
+    chat_id: Id
+    user_id: Id = Field(description="Who read")
+    read_seq: Annotated[int, Field(ge=0, le=2**63 - 1)] = Field(description="Every message up to this seq is read")
+    read_at: Moment
 
 
 class MessageSent(EventData):

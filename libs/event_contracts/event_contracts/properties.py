@@ -1,4 +1,4 @@
-"""Events of the listings service: listings published, changed and removed."""
+"""Events of the listings service: listings published, changed and removed, owners' phones revealed."""
 
 from typing import Annotated, Literal
 
@@ -59,3 +59,17 @@ class PropertyDeleted(EventData):
 
     property_id: Id
     owner_id: Id
+
+
+class ContactRevealed(EventData):
+    """A signed-in user asked for a listing owner's phone on its card (each time they ask; never for the owner's own
+    listing)."""
+
+    event_type = "contact.revealed"
+    producer = "listings"
+
+    property_id: Id
+    owner_id: Id = Field(description="Whose phone was shown")
+    viewer_id: Id = Field(description="Who asked for it")
+    title: Annotated[str, event_text(300)] = Field(description="The listing's title")
+    revealed_at: Moment

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from event_contracts.fields import Id, Moment, event_text
 from marketplace_rules.vocabulary import vocabulary
@@ -37,6 +37,31 @@ class RequestCreated(EventData):
     created_at: Moment
 
 
+class MatchedListing(BaseModel):
+    """What a buyer is told of the listing that fits their request."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    title: Annotated[str, event_text(300)]
+    city: Annotated[str, event_text(200, min_length=1)]
+    price: Annotated[float, Field(gt=0, lt=1e16, allow_inf_nan=False)]
+    currency: Annotated[str, vocabulary("currency").code()]
+    rooms: Annotated[int, Field(ge=0, le=100_000)] | None = Field(None, description="0 means a studio")
+
+
+class MatchedRequest(BaseModel):
+    """What a seller is told of the buyer request their listing fits."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    city: Place
+    district: Place | None = None
+    total_rooms: Annotated[str, Field(pattern=r"^(studio|[1-9][0-9]?\+?)$")] | None = None
+    budget_min: Money | None = None
+    budget_max: Money | None = None
+    currency: Annotated[str, vocabulary("currency").code()]
+
+
 class RequestMatched(EventData):
     """A listing newly fits a buyer's open request; published once per (request, property) while the match holds."""
 
@@ -48,3 +73,5 @@ class RequestMatched(EventData):
     property_id: Id
     seller_id: Id = Field(description="owner of the listing")
     matched_at: Moment
+    listing: MatchedListing | None = Field(None, description="The listing, for the buyer's notification")
+    request: MatchedRequest | None = Field(None, description="The request, for the seller's notification")

@@ -25,6 +25,12 @@ class UserProfile(EventData):
     city: Name | None = None
     avatar_url: Url | None = Field(None, description="Gateway path of the avatar")
     is_active: bool
+    # The seed's notification settings (#5); defaults are the account's, for events sent before they travelled.
+    notifications_all_messages: bool = Field(True, description="Chat messages while the chat is not open")
+    notifications_new_matches: bool = Field(True, description="New matches of one's requests or listings")
+    notifications_responses: bool = Field(True, description="Someone opened a chat about one's listing or request")
+    notifications_contacts: bool = Field(True, description="Someone revealed one's phone on a listing")
+    notifications_news: bool = Field(False, description="Announcements of the marketplace")
 
 
 class UserRegistered(UserProfile):

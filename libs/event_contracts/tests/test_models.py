@@ -7,8 +7,8 @@ import pytest
 from jsonschema import ValidationError as SchemaError
 from pydantic import ValidationError
 
-from event_contracts.chats import ChatCreated, MessageSent
-from event_contracts.properties import PropertyCreated, PropertyDeleted, PropertyUpdated
+from event_contracts.chats import ChatCreated, ChatRead, MessageSent
+from event_contracts.properties import ContactRevealed, PropertyCreated, PropertyDeleted, PropertyUpdated
 from event_contracts.search_requests import RequestCreated, RequestMatched
 from event_contracts.users import UserActivated, UserDeleted, UserRegistered, UserUpdated
 from marketplace_rules.vocabulary import Role
@@ -69,7 +69,25 @@ SAMPLES: list[tuple[type[EventData], dict[str, Any]]] = [
     (PropertyDeleted, {"property_id": 11, "owner_id": 7}),
     (RequestCreated, REQUEST),
     (RequestMatched, {"request_id": 3, "buyer_id": 8, "property_id": 11, "seller_id": 7, "matched_at": NOW}),
+    (
+        RequestMatched,
+        {
+            "request_id": 3,
+            "buyer_id": 8,
+            "property_id": 11,
+            "seller_id": 7,
+            "matched_at": NOW,
+            "listing": {"title": "Студия у парка", "city": "Москва", "price": 150000.0, "currency": "USD", "rooms": 0},
+            "request": {"city": "Москва", "total_rooms": "4+", "budget_max": 15_000_000.0, "currency": "RUB"},
+        },
+    ),
     (ChatCreated, {"chat_id": 5, "buyer_id": 8, "seller_id": 7, "property_id": 11, "created_at": NOW}),
+    (ChatCreated, {"chat_id": 5, "buyer_id": 8, "seller_id": 7, "property_id": 11, "created_at": NOW, "opened_by": 8}),
+    (ChatRead, {"chat_id": 5, "user_id": 8, "read_seq": 0, "read_at": NOW}),
+    (
+        ContactRevealed,
+        {"property_id": 11, "owner_id": 7, "viewer_id": 8, "title": "Студия у парка", "revealed_at": NOW},
+    ),
     (
         MessageSent,
         {
@@ -124,6 +142,9 @@ def test_only_the_named_producer_may_send_an_event() -> None:
         (RequestCreated, REQUEST | {"budget_max": -1}),
         (MessageSent, dict(SAMPLES[-1][1]) | {"text": ""}),
         (MessageSent, dict(SAMPLES[-1][1]) | {"seq": 0}),
+        (ChatRead, {"chat_id": 5, "user_id": 8, "read_seq": -1, "read_at": NOW}),
+        (ContactRevealed, {"property_id": 11, "owner_id": 7, "viewer_id": 0, "title": "", "revealed_at": NOW}),
+        (UserUpdated, PROFILE | {"notifications_news": "sometimes"}),
     ],
 )
 def test_bounds_hold_on_both_sides(model: type[EventData], data: dict[str, Any]) -> None:
@@ -142,3 +163,10 @@ def test_roles_travel_as_codes() -> None:
     registered = UserRegistered.model_validate(PROFILE)
     assert registered.role is Role.REALTOR
     assert registered.model_dump(mode="json")["role"] == "realtor"
+
+
+def test_profiles_sent_before_the_settings_travelled_carry_the_accounts_defaults() -> None:
+    profile = UserRegistered.model_validate(PROFILE)
+    assert (profile.notifications_new_matches, profile.notifications_all_messages) == (True, True)
+    assert (profile.notifications_responses, profile.notifications_contacts) == (True, True)
+    assert profile.notifications_news is False

@@ -53,7 +53,8 @@ async def test_user_lifecycle_events_match_their_schemas(
     client: httpx.AsyncClient, users: Users, phone: str, probe: aio_pika.abc.AbstractQueue
 ) -> None:
     headers = await users.login(phone)
-    await client.put("/users/update", data={"phone": phone, "city": "Казань"}, headers=headers)
+    changes = {"phone": phone, "city": "Казань", "notifications_news": "true", "notifications_all_messages": "false"}
+    await client.put("/users/update", data=changes, headers=headers)
     await client.request("DELETE", "/users/delete", json={"phone": phone}, headers=headers)
 
     events = await drain(probe, 4)
@@ -64,6 +65,10 @@ async def test_user_lifecycle_events_match_their_schemas(
     assert registered["data"]["phone"] == phone
     assert registered["data"]["role"] == "realtor"
     assert updated["data"]["city"] == "Казань"
+    # The notification settings travel, so the notifications service keeps its own copy.
+    flags = ("all_messages", "new_matches", "responses", "contacts", "news")
+    assert [registered["data"][f"notifications_{flag}"] for flag in flags] == [True, True, True, True, False]
+    assert [updated["data"][f"notifications_{flag}"] for flag in flags] == [False, True, True, True, True]
     assert deleted["data"]["user_id"] == registered["data"]["user_id"] == activated["data"]["user_id"]
     assert all(event["request_id"] for event in events)
 

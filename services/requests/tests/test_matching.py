@@ -15,7 +15,7 @@ from requests_service.domain.listings import apply_listing
 from requests_service.domain.matching import lock_criteria
 from requests_service.models import SearchRequest
 from service_kit.events.envelope import EventEnvelope
-from service_kit.testing import RABBITMQ_URL, TokenFactory, envelope
+from service_kit.testing import RABBITMQ_URL, TokenFactory, envelope, validate_event
 
 from .conftest import SEED_REQUEST, Events, listing_data, new_id, wait_for
 
@@ -92,6 +92,18 @@ async def test_a_new_listing_matches_promptly(buyer: Buyer, events: Events) -> N
     ]
     assert announced["data"]["request_id"] == request["id"]
     assert (announced["data"]["buyer_id"], announced["data"]["seller_id"]) == (buyer.id, 555)
+    validate_event(announced)
+    # Each side's notification describes the other: the listing to the buyer, the request to the seller.
+    assert announced["data"]["listing"] == {
+        "title": "Апартаменты у парка",
+        "city": buyer.city,
+        "price": 150000.0,
+        "currency": "USD",
+        "rooms": 2,
+    }
+    asked = announced["data"]["request"]
+    assert (asked["city"], asked["total_rooms"], asked["currency"]) == (buyer.city, request["total_rooms"], "RUB")
+    assert asked["budget_max"] == request["budget_max"]
 
 
 async def test_a_new_request_matches_listings_already_known(buyer: Buyer, events: Events) -> None:

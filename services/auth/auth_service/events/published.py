@@ -11,7 +11,7 @@ Profile = TypeVar("Profile", bound=UserProfile)
 
 
 def user_profile(event: type[Profile], user: User, media: MediaStore) -> Profile:
-    """Data of user.registered and user.updated: what other services show of a user."""
+    """Data of user.registered and user.updated: what other services show of a user, and their notification settings."""
     return event(
         user_id=user.id,
         phone=user.phone,
@@ -22,4 +22,9 @@ def user_profile(event: type[Profile], user: User, media: MediaStore) -> Profile
         city=user.city,
         avatar_url=media.url(user.avatar),
         is_active=user.is_active,
+        notifications_all_messages=user.notifications_all_messages,
+        notifications_new_matches=user.notifications_new_matches,
+        notifications_responses=user.notifications_responses,
+        notifications_contacts=user.notifications_contacts,
+        notifications_news=user.notifications_news,
     )

@@ -16,7 +16,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from event_contracts.search_requests import RequestMatched
+from event_contracts.search_requests import MatchedListing, MatchedRequest, RequestMatched
+from marketplace_rules.money import to_number
 from requests_service.models import Listing, Match, SearchRequest
 from service_kit.events.outbox import Outbox
 
@@ -66,6 +67,8 @@ class NewMatch:
     property_id: int
     seller_id: int
     matched_at: datetime
+    listing: MatchedListing
+    request: MatchedRequest
 
 
 async def _drop_stale(session: AsyncSession, scope: ColumnElement[bool]) -> None:
@@ -91,17 +94,36 @@ async def _insert_new(session: AsyncSession, outbox: Outbox, scope: ColumnElemen
         .cte("inserted")
     )
     rows = await session.execute(
-        select(
-            inserted.c.request_id,
-            SearchRequest.owner_id,
-            inserted.c.property_id,
-            Listing.owner_id,
-            inserted.c.matched_at,
-        )
+        select(inserted.c.request_id, inserted.c.property_id, inserted.c.matched_at, SearchRequest, Listing)
         .join(SearchRequest, SearchRequest.id == inserted.c.request_id)
         .join(Listing, Listing.property_id == inserted.c.property_id)
     )
-    matches = [NewMatch(*row) for row in rows]
+    matches = [
+        NewMatch(
+            request_id,
+            request.owner_id,
+            property_id,
+            listing.owner_id,
+            matched_at,
+            # What each side is told of the other (the notifications service has no copy of either).
+            MatchedListing(
+                title=listing.title,
+                city=listing.city,
+                price=float(listing.price),
+                currency=listing.currency,
+                rooms=listing.rooms,
+            ),
+            MatchedRequest(
+                city=request.city,
+                district=request.district,
+                total_rooms=request.total_rooms,
+                budget_min=to_number(request.budget_min),
+                budget_max=to_number(request.budget_max),
+                currency=request.currency,
+            ),
+        )
+        for request_id, property_id, matched_at, request, listing in rows
+    ]
     for match in matches:
         await outbox.add(
             session,
@@ -111,6 +133,8 @@ async def _insert_new(session: AsyncSession, outbox: Outbox, scope: ColumnElemen
                 property_id=match.property_id,
                 seller_id=match.seller_id,
                 matched_at=match.matched_at,
+                listing=match.listing,
+                request=match.request,
             ),
         )
     return matches
