@@ -11,7 +11,9 @@ from chat_service.domain.chats import ChatService
 from chat_service.events.handlers import event_handlers
 from chat_service.models import outbox, processed_events
 from chat_service.settings import ChatSettings
+from event_contracts.presence import chat_presence_prefix
 from service_kit.fanout import FanOut
+from service_kit.presence import Presence
 from service_kit.ratelimit import WindowRateLimit
 from service_kit.runtime import ServiceRuntime
 
@@ -26,6 +28,7 @@ class ChatContainer:
     settings: ChatSettings
     runtime: ServiceRuntime
     fanout: FanOut
+    presence: Presence
     chats: ChatService
     sockets: SocketServer
 
@@ -40,12 +43,16 @@ class ChatContainer:
             client_name=f"chat-fanout-{replica}",
             reconnect_seconds=settings.fanout_reconnect_seconds,
         )
+        presence = Presence(
+            runtime.redis, chat_presence_prefix(settings.namespace), ttl_seconds=settings.presence_ttl_seconds
+        )
         chats = ChatService(runtime.outbox, max_message_length=settings.message_max_length)
         sockets = SocketServer(
             SocketServices(
                 database=runtime.database,
                 chats=chats,
                 channels=fanout,
+                presence=presence,
                 rate_limit=WindowRateLimit(
                     runtime.redis,
                     f"{settings.namespace}:chat:rate:",
@@ -60,4 +67,4 @@ class ChatContainer:
             )
         )
         runtime.consume(event_handlers(runtime, chats, sockets.tell_chats_closed))
-        return cls(settings=settings, runtime=runtime, fanout=fanout, chats=chats, sockets=sockets)
+        return cls(settings=settings, runtime=runtime, fanout=fanout, presence=presence, chats=chats, sockets=sockets)

@@ -15,6 +15,7 @@ from chat_service.domain.errors import (
     NotAParticipant,
     PropertyNotActive,
     PropertyNotFound,
+    SellerNeedsMatch,
 )
 from chat_service.settings import ChatSettings, get_settings
 from service_kit.app import ErrorAnswer
@@ -22,6 +23,7 @@ from service_kit.tasks import cancel_and_wait
 
 ERRORS: dict[type[Exception], ErrorAnswer] = {
     NotAParticipant: ErrorAnswer(status.HTTP_403_FORBIDDEN),
+    SellerNeedsMatch: ErrorAnswer(status.HTTP_403_FORBIDDEN),
     ChatNotFound: ErrorAnswer(status.HTTP_404_NOT_FOUND),
     PropertyNotFound: ErrorAnswer(status.HTTP_404_NOT_FOUND),
     PropertyNotActive: ErrorAnswer(status.HTTP_409_CONFLICT),
@@ -37,12 +39,13 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with container.runtime.lifespan()(app):
             fanout = asyncio.create_task(container.fanout.run(), name="chat-fanout")
+            presence = asyncio.create_task(container.presence.run(), name="chat-presence")
             try:
                 yield
             finally:
-                # Sockets first (1012, clients reconnect elsewhere), then the subscriber.
+                # Sockets first (1012, clients reconnect elsewhere; each leaves its presence), then the subscriber.
                 await container.sockets.shutdown()
-                await cancel_and_wait([fanout])
+                await cancel_and_wait([fanout, presence])
 
     async def fanout_subscribed() -> None:
         if not container.fanout.listening:

@@ -55,6 +55,18 @@ class KnownProperty(Base):
     source_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class KnownMatch(Base):
+    """Matches from request.matched: a seller may open a chat with the buyer about that listing."""
+
+    __tablename__ = "known_matches"
+    __table_args__ = (Index("ix_known_matches_pair", "buyer_id", "seller_id", "property_id"),)
+
+    request_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    property_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    buyer_id: Mapped[int] = mapped_column(BigInteger)
+    seller_id: Mapped[int] = mapped_column(BigInteger)
+
+
 class Chat(Base):
     __tablename__ = "chats"
     __table_args__ = (

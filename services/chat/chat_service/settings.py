@@ -20,6 +20,8 @@ class ChatSettings(ServiceSettings):
     replay_limit: int = Field(default=300, ge=1)
     # How often an open socket re-checks its token: expired or revoked closes it with 4001.
     socket_token_check_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # An open socket's presence on its chat (contracts/presence.md) lives this long unless refreshed (every third).
+    presence_ttl_seconds: float = Field(default=30.0, ge=1, le=600)
     # Pause before the fan-out subscriber reconnects to Redis after losing it.
     fanout_reconnect_seconds: float = Field(default=1.0, gt=0, le=60)
 

@@ -26,7 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from chat_service.container import ChatContainer
 from chat_service.main import create_app
-from chat_service.models import KnownProperty, KnownUser
+from chat_service.models import KnownMatch, KnownProperty, KnownUser
 from chat_service.settings import ChatSettings
 from service_kit.events.envelope import EventEnvelope
 from service_kit.events.topology import Topology
@@ -121,6 +121,24 @@ class World:
         event = envelope("user.registered", user_data(user_id, first_name, last_name), "auth")
         await publish_until(self.namespace, event, lambda: self._exists(KnownUser, user_id))
         return user_id
+
+    async def match(self, buyer_id: int, seller_id: int, property_id: int) -> int:
+        """request.matched of a new request of ``buyer_id`` with the listing; returns the request id."""
+        request_id = new_id()
+        data = {
+            "request_id": request_id,
+            "buyer_id": buyer_id,
+            "property_id": property_id,
+            "seller_id": seller_id,
+            "matched_at": datetime.now(UTC).isoformat(),
+        }
+
+        async def stored() -> bool:
+            async with self.container.runtime.database.sessions() as session:
+                return await session.get(KnownMatch, (request_id, property_id)) is not None
+
+        await publish_until(self.namespace, envelope("request.matched", data, "requests"), stored)
+        return request_id
 
     async def delete_user(self, user_id: int) -> None:
         event = envelope("user.deleted", {"user_id": user_id}, "auth")

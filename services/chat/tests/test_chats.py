@@ -48,7 +48,11 @@ async def test_create_chat_is_idempotent_and_published(
         ]
     assert len(events) == 1
     validate_event(events[0])
-    assert events[0]["data"] | {"created_at": None} == body | {"chat_id": first.json()["id"], "created_at": None}
+    assert events[0]["data"] | {"created_at": None} == body | {
+        "chat_id": first.json()["id"],
+        "created_at": None,
+        "opened_by": buyer,  # the seller is the one to tell
+    }
 
 
 async def test_create_chat_refusals(client: httpx.AsyncClient, tokens: TokenFactory, world: World) -> None:
@@ -78,6 +82,10 @@ async def test_create_chat_refusals(client: httpx.AsyncClient, tokens: TokenFact
     code, detail = await status_of(create(seller, buyer_id=new_id()))
     assert (code, "not a registered user" in detail) == (422, True)
     known = await world.user("Известный", "Покупатель")
+    # A seller approaches only a buyer whose request the listing matched (request.matched).
+    code, detail = await status_of(create(seller, buyer_id=known))
+    assert (code, "matches" in detail) == (403, True)
+    await world.match(buyer_id=known, seller_id=seller, property_id=listing)
     assert (await status_of(create(seller, buyer_id=known)))[0] == 201
     await world.delete_user(known)
     code, detail = await status_of(create(seller, buyer_id=known, property_id=await world.listing(seller)))
@@ -86,6 +94,32 @@ async def test_create_chat_refusals(client: httpx.AsyncClient, tokens: TokenFact
     assert (await status_of(create(buyer)))[0] == 201
     anonymous = await client.post("/chat/create_chat", json={"buyer_id": 1, "seller_id": 2, "property_id": 3})
     assert anonymous.status_code == 401
+
+
+async def test_a_seller_may_approach_a_buyer_they_already_talk_to(
+    client: httpx.AsyncClient, tokens: TokenFactory, world: World
+) -> None:
+    buyer = await world.user("Давний", "Собеседник")
+    seller = new_id()
+    first, second, stranger_listing = [await world.listing(seller) for _ in range(3)]
+    seller_headers = tokens.headers(seller, "realtor")
+    opened = await client.post(
+        "/chat/create_chat", json={"buyer_id": buyer, "seller_id": seller, "property_id": first}, headers=seller_headers
+    )
+    assert opened.status_code == 403, opened.text
+    await world.match(buyer_id=buyer, seller_id=seller, property_id=first)
+    body = {"buyer_id": buyer, "seller_id": seller, "property_id": first}
+    assert (await client.post("/chat/create_chat", json=body, headers=seller_headers)).status_code == 201
+    # They talk already: the seller may offer another listing without a match of its own.
+    offer = await client.post("/chat/create_chat", json=body | {"property_id": second}, headers=seller_headers)
+    assert offer.status_code == 201, offer.text
+    other_buyer = await world.user("Незнакомый", "Покупатель")
+    cold = await client.post(
+        "/chat/create_chat",
+        json={"buyer_id": other_buyer, "seller_id": seller, "property_id": stranger_listing},
+        headers=seller_headers,
+    )
+    assert cold.status_code == 403
 
 
 async def test_my_chats_show_names_listing_last_message_and_unread(
@@ -211,6 +245,7 @@ async def test_deleted_user_closes_their_chats(
     # The deleted user's tokens are refused from now on.
     assert (await client.get("/chat/my_chats", headers=tokens.headers(buyer, "user"))).status_code == 401
     other_listing = await world.listing(seller)
+    await world.match(buyer_id=buyer, seller_id=seller, property_id=other_listing)
     again = await client.post(
         "/chat/create_chat", json=body | {"property_id": other_listing}, headers=tokens.headers(seller, "realtor")
     )

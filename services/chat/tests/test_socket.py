@@ -9,10 +9,14 @@ from typing import Any
 import httpx
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from service_kit.testing import REDIS_URL, TokenFactory
+from chat_service.models import outbox
+from event_contracts.presence import chat_presence_prefix, chat_presence_topic
+from service_kit.presence import Presence
+from service_kit.testing import REDIS_URL, TokenFactory, validate_event
 
 from .conftest import Replica, Replicas, World, new_id, nothing_more, open_socket, receive, receive_type
 
@@ -153,6 +157,56 @@ async def test_read_receipts_reach_the_other_side_and_clear_unread(
         assert (await receive_type(buyer_ws, "read"))["seq"] == 2
     for ws in (buyer_ws, seller_ws):
         await ws.close()
+    # Each read mark is published (chat.read), so the notifications service keeps the unread badge.
+    async with b.container.runtime.database.sessions() as session:
+        reads = [
+            row.envelope
+            for row in await session.execute(select(outbox.c.envelope).where(outbox.c.event_type == "chat.read"))
+            if row.envelope["data"]["chat_id"] == chat_id
+        ]
+    for event in reads:
+        validate_event(event)
+    assert [(event["data"]["user_id"], event["data"]["read_seq"]) for event in reads] == [(seller, 2), (seller, 2)]
+
+
+async def test_an_open_socket_is_present_on_its_chat_until_it_closes(
+    pair: tuple[Replica, Replica], world: World, tokens: TokenFactory
+) -> None:
+    a, b = pair
+    chat_id, buyer, seller = await open_chat(world, a, tokens)
+    presence = Presence(a.container.runtime.redis, chat_presence_prefix(a.container.settings.namespace))
+    topic = chat_presence_topic(chat_id, seller)
+    assert not await presence.present(topic)
+    phone, _ = await open_socket(a.ws_url(chat_id, tokens.token(seller, "realtor")))
+    laptop, _ = await open_socket(b.ws_url(chat_id, tokens.token(seller, "realtor")))
+    # Present from the hello on, on either replica; the buyer is not, nor the seller on another chat.
+    assert await presence.present(topic)
+    assert not await presence.present(chat_presence_topic(chat_id, buyer))
+    assert not await presence.present(chat_presence_topic(chat_id + 1, seller))
+    await phone.close()
+    await asyncio.sleep(0.2)
+    assert await presence.present(topic), "the laptop still has the chat open"
+    await laptop.close()
+    deadline = asyncio.get_running_loop().time() + 5
+    while await presence.present(topic):
+        assert asyncio.get_running_loop().time() < deadline, "presence outlived the sockets"
+        await asyncio.sleep(0.05)
+
+
+async def test_presence_of_a_replica_that_died_expires_by_itself(
+    replicas: Replicas, world: World, tokens: TokenFactory
+) -> None:
+    replica = await replicas(presence_ttl_seconds=1.0)
+    chat_id, buyer, _ = await open_chat(world, replica, tokens)
+    ws, _ = await open_socket(replica.ws_url(chat_id, tokens.token(buyer, "user")))
+    presence = Presence(replica.container.runtime.redis, chat_presence_prefix(replica.container.settings.namespace))
+    topic = chat_presence_topic(chat_id, buyer)
+    await asyncio.sleep(1.5)  # refreshed every third of the TTL while the socket is open
+    assert await presence.present(topic)
+    replica.container.presence._local.clear()  # the replica stops refreshing, as a dead one would
+    await asyncio.sleep(1.5)
+    assert not await presence.present(topic)
+    await ws.close()
 
 
 async def test_bad_frames_get_error_frames_not_crashes(

@@ -39,6 +39,7 @@ from chat_service.api.frames import (
 from chat_service.domain.chats import ChatService
 from chat_service.domain.errors import ChatError
 from chat_service.domain.values import ChatInfo
+from event_contracts.presence import chat_presence_topic
 from service_kit.db import Database
 from service_kit.fanout import Frame, Listener
 from service_kit.security import InvalidToken, TokenVerifier
@@ -59,6 +60,14 @@ class ChatChannels(Protocol):
     async def publish(self, key: int, data: dict[str, Any]) -> None: ...
 
 
+class ChatPresence(Protocol):
+    """Who has which chat open, for every replica and service (service_kit.presence.Presence)."""
+
+    async def enter(self, topic: str, member: str) -> None: ...
+
+    async def leave(self, topic: str, member: str) -> None: ...
+
+
 class RateLimit(Protocol):
     """Frames per user and window, all sockets together (service_kit.ratelimit.WindowRateLimit)."""
 
@@ -75,6 +84,7 @@ class SocketServices:
     database: Database
     chats: ChatService
     channels: ChatChannels
+    presence: ChatPresence
     rate_limit: RateLimit
     verifier: TokenVerifier
     replica: str
@@ -97,6 +107,7 @@ class ChatSocket:
         self._services = services
         self._queue: asyncio.Queue[Frame] = asyncio.Queue(maxsize=services.queue_size)
         self._done = asyncio.Event()
+        self._presence = (chat_presence_topic(chat.id, user_id), uuid.uuid4().hex)
 
     @property
     def chat_id(self) -> int:
@@ -131,10 +142,12 @@ class ChatSocket:
 
         Returns with ``close_code`` set when the server ends the socket; no exception escapes.
         """
-        channels = self._services.channels
+        channels, presence = self._services.channels, self._services.presence
         try:
             # Subscribed before the state is read: whatever commits later reaches this socket.
             await channels.join(self.chat_id, self)
+            # Present before the hello: a client that got it is not pushed this chat's messages.
+            await presence.enter(*self._presence)
             await self._greet(raw_after)
             await self._run_tasks()
         except WebSocketDisconnect:
@@ -144,6 +157,7 @@ class ChatSocket:
             self.shut(CloseCode.INTERNAL_ERROR, f"internal error: {RECONNECT_HINT}")
         finally:
             channels.leave(self.chat_id, self)
+            await presence.leave(*self._presence)
 
     async def _greet(self, raw_after: str | None) -> None:
         services = self._services

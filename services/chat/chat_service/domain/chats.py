@@ -8,7 +8,7 @@ commit. Reads take a read-only session. Ids, texts and the dataclasses of
 """
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -21,6 +21,7 @@ from chat_service.domain.errors import (
     NotAParticipant,
     PropertyNotActive,
     PropertyNotFound,
+    SellerNeedsMatch,
 )
 from chat_service.domain.messages import (
     AlreadyStored,
@@ -42,19 +43,20 @@ from chat_service.domain.values import (
     display_name,
     message_text,
 )
-from chat_service.models import Chat, KnownProperty, KnownUser, Message
-from event_contracts.chats import ChatCreated
+from chat_service.models import Chat, KnownMatch, KnownProperty, KnownUser, Message
+from event_contracts.chats import ChatCreated, ChatRead
 from service_kit.db import UnitOfWork
 from service_kit.events.outbox import Outbox
 
 
-def chat_created_event(chat: Chat) -> ChatCreated:
+def chat_created_event(chat: Chat, opened_by: int) -> ChatCreated:
     return ChatCreated(
         chat_id=chat.id,
         buyer_id=chat.buyer_id,
         seller_id=chat.seller_id,
         property_id=chat.property_id,
         created_at=chat.created_at,
+        opened_by=opened_by,
     )
 
 
@@ -90,7 +92,7 @@ class ChatService:
             raced = await self._find(session, buyer_id, seller_id, property_id)
             assert raced is not None
             return chat_value(raced), False
-        await self._outbox.add(session, chat_created_event(chat))
+        await self._outbox.add(session, chat_created_event(chat, caller_id))
         return chat_value(chat), True
 
     @staticmethod
@@ -124,6 +126,11 @@ class ChatService:
         # A buyer opening the chat is proven by their token; a seller must name a real buyer, not any number.
         if caller_id != buyer_id and buyer_id not in known:
             raise InvalidParticipants(f"buyer_id {buyer_id} is not a registered user")
+        if caller_id == seller_id and not await _may_approach(session, buyer_id, seller_id, property_id):
+            raise SellerNeedsMatch(
+                f"A seller may open a chat only with a buyer whose request property {property_id} matches, "
+                "or with whom they already have a chat"
+            )
 
     async def participant_chat(self, session: AsyncSession, chat_id: int, user_id: int) -> ChatInfo:
         """The chat as it is now, if ``user_id`` takes part in it (ChatNotFound, NotAParticipant otherwise)."""
@@ -209,13 +216,29 @@ class ChatService:
                 assert earlier is not None
         return Sent(message_value(earlier), duplicate=True)
 
-    @staticmethod
-    async def mark_read(work: UnitOfWork, chat: ChatInfo, user_id: int, seq: int) -> int:
-        """Moves the user's read mark to ``seq`` (never back, never past the last message); returns the mark."""
+    async def mark_read(self, work: UnitOfWork, chat: ChatInfo, user_id: int, seq: int) -> int:
+        """Moves the user's read mark to ``seq`` (never back, never past the last message); returns the mark.
+
+        chat.read tells the notifications service (the unread badge across all chats).
+        """
         read_seq = await move_read_mark(work.session, chat.id, user_id == chat.buyer_id, seq)
         if read_seq is None:
             raise ChatNotFound(f"Chat {chat.id} not found")
+        await self._outbox.add(
+            work.session, ChatRead(chat_id=chat.id, user_id=user_id, read_seq=read_seq, read_at=datetime.now(UTC))
+        )
         return read_seq
+
+    @staticmethod
+    async def remember_match(
+        work: UnitOfWork, request_id: int, property_id: int, buyer_id: int, seller_id: int
+    ) -> None:
+        """request.matched: the listing's seller may approach this buyer from now on."""
+        await work.session.execute(
+            insert(KnownMatch)
+            .values(request_id=request_id, property_id=property_id, buyer_id=buyer_id, seller_id=seller_id)
+            .on_conflict_do_nothing()
+        )
 
     @staticmethod
     async def messages_after(
@@ -227,6 +250,20 @@ class ChatService:
     @staticmethod
     async def last_seq(session: AsyncSession, chat_id: int) -> int:
         return await last_seq(session, chat_id)
+
+
+async def _may_approach(session: AsyncSession, buyer_id: int, seller_id: int, property_id: int) -> bool:
+    """A seller opens a chat only about a listing that matched the buyer's request, or with a buyer they talk to."""
+    matched = select(KnownMatch.request_id).where(
+        KnownMatch.buyer_id == buyer_id, KnownMatch.seller_id == seller_id, KnownMatch.property_id == property_id
+    )
+    talking = select(Chat.id).where(
+        or_(
+            and_(Chat.buyer_id == buyer_id, Chat.seller_id == seller_id),
+            and_(Chat.buyer_id == seller_id, Chat.seller_id == buyer_id),
+        )
+    )
+    return bool(await session.scalar(select(matched.exists() | talking.exists())))
 
 
 async def _participant_chat(session: AsyncSession, chat_id: int, user_id: int) -> Chat:

@@ -25,6 +25,10 @@ class InvalidParticipants(ChatError):
     """Seller does not own the listing, buyer and seller are one person, or a user is deleted."""
 
 
+class SellerNeedsMatch(ChatError):
+    """A seller tried to open a chat with a buyer none of whose requests the listing matches, and no chat exists."""
+
+
 class ChatClosed(ChatError):
     pass
 

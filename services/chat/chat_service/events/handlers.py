@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from chat_service.domain.chats import ChatService
 from chat_service.models import KnownProperty, KnownUser
 from event_contracts.properties import PropertyCreated, PropertyDeleted, PropertyState, PropertyUpdated
+from event_contracts.search_requests import RequestMatched
 from event_contracts.users import UserDeleted, UserProfile, UserRegistered, UserUpdated
 from service_kit.db import UnitOfWork
 from service_kit.events.consumer import Subscription, subscribe
@@ -96,6 +97,10 @@ def user_deleted_handler(
 def event_handlers(
     runtime: ServiceRuntime, chats: ChatService, tell_chats_closed: TellChatsClosed
 ) -> list[Subscription[Any]]:
+    async def on_match(work: UnitOfWork, event: Event[RequestMatched]) -> None:
+        match = event.data
+        await chats.remember_match(work, match.request_id, match.property_id, match.buyer_id, match.seller_id)
+
     return [
         subscribe(UserRegistered, on_user_profile),
         subscribe(UserUpdated, on_user_profile),
@@ -103,4 +108,5 @@ def event_handlers(
         subscribe(PropertyCreated, on_property_changed),
         subscribe(PropertyUpdated, on_property_changed),
         subscribe(PropertyDeleted, on_property_deleted),
+        subscribe(RequestMatched, on_match),
     ]
