@@ -7,6 +7,7 @@ from listings_service.domain.media import UploadLimits
 from listings_service.events.handlers import event_handlers
 from listings_service.models import outbox, processed_events
 from listings_service.settings import ListingsSettings
+from service_kit.ratelimit import WindowRateLimit
 from service_kit.runtime import ServiceRuntime
 from service_kit.uploads import MediaStore
 
@@ -18,6 +19,7 @@ class ListingsContainer:
     media: MediaStore
     listings: Listings
     upload_limits: UploadLimits
+    contact_reveals: WindowRateLimit
 
     @classmethod
     def build(cls, settings: ListingsSettings) -> "ListingsContainer":
@@ -32,4 +34,17 @@ class ListingsContainer:
             max_total_bytes=settings.max_upload_bytes,
             max_image_pixels=settings.max_image_pixels,
         )
-        return cls(settings=settings, runtime=runtime, media=media, listings=listings, upload_limits=limits)
+        reveals = WindowRateLimit(
+            runtime.redis,
+            f"{settings.namespace}:listings:contact:",
+            settings.contact_reveal_limit,
+            settings.contact_reveal_window_seconds,
+        )
+        return cls(
+            settings=settings,
+            runtime=runtime,
+            media=media,
+            listings=listings,
+            upload_limits=limits,
+            contact_reveals=reveals,
+        )

@@ -6,7 +6,13 @@ from fastapi import FastAPI, status
 
 from listings_service.api.routes import properties
 from listings_service.container import ListingsContainer
-from listings_service.domain.listings import InvalidListing, NotOwner, PropertyNotFound
+from listings_service.domain.listings import (
+    ContactUnavailable,
+    InvalidListing,
+    NotOwner,
+    PropertyNotFound,
+    RevealsThrottled,
+)
 from listings_service.settings import ListingsSettings, get_settings
 from service_kit.app import ErrorAnswer
 
@@ -20,6 +26,12 @@ ERRORS: dict[type[Exception], ErrorAnswer] = {
     PropertyNotFound: ErrorAnswer(status.HTTP_404_NOT_FOUND, "Property not found"),
     NotOwner: ErrorAnswer(status.HTTP_403_FORBIDDEN, "Only the owner of this property may change it"),
     InvalidListing: ErrorAnswer(status.HTTP_422_UNPROCESSABLE_CONTENT, _field_error),
+    ContactUnavailable: ErrorAnswer(status.HTTP_404_NOT_FOUND, "The owner's contact is not available"),
+    RevealsThrottled: ErrorAnswer(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        "Too many phone numbers revealed; try again later",
+        headers=lambda error: {"Retry-After": str(cast(RevealsThrottled, error).retry_after)},
+    ),
 }
 
 

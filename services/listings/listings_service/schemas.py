@@ -194,11 +194,20 @@ class PropertyOut(BaseModel):
 
 
 class OwnerOut(BaseModel):
+    """The owner as the card shows them; the phone only through POST /properties/{id}/contact."""
+
     id: int
     first_name: str | None
     last_name: str | None
     role: str | None
-    phone: str | None = Field(description="Only for signed-in callers")
+
+
+class ContactOut(BaseModel):
+    property_id: int
+    owner_id: int
+    first_name: str
+    last_name: str
+    phone: str = Field(description="E.164")
 
 
 class PropertyCard(PropertyOut):

@@ -25,6 +25,9 @@ class ListingsSettings(ServiceSettings):
     max_upload_bytes: int = Field(default=60 * MIB, ge=1)
     max_image_pixels: int = Field(default=40_000_000, ge=1)
     page_max_limit: int = Field(default=100, ge=1)
+    # Owners' phones one user may reveal (POST /properties/{id}/contact) per window: no harvesting.
+    contact_reveal_limit: int = Field(default=60, ge=1)
+    contact_reveal_window_seconds: int = Field(default=3600, ge=1)
 
 
 @lru_cache

@@ -138,32 +138,88 @@ async def test_only_the_owner_edits_and_deletes(
     assert stored_files(settings) == []
 
 
-async def test_card_shows_the_owner_and_the_phone_only_to_signed_in_callers(
-    client: httpx.AsyncClient, tokens: TokenFactory, app: FastAPI
-) -> None:
-    profile = {"user_id": 301, "phone": "+79250000301", "first_name": "Анна", "last_name": "Петрова", "role": "agency"}
+async def remember(app: FastAPI, profile: dict[str, Any]) -> None:
     async with app.state.container.runtime.database.sessions() as session, session.begin():
         await remember_owner(
             session,
             UserUpdated.model_validate(profile | {"is_active": True}),
             envelope("user.updated", profile).occurred_at,
         )
+
+
+async def contact_events(app: FastAPI, property_id: int) -> list[dict[str, Any]]:
+    async with app.state.container.runtime.database.sessions() as session:
+        rows = await session.execute(select(outbox.c.envelope).where(outbox.c.event_type == "contact.revealed"))
+    return [row.envelope for row in rows if row.envelope["data"]["property_id"] == property_id]
+
+
+async def test_the_card_shows_the_owner_but_never_the_phone(
+    client: httpx.AsyncClient, tokens: TokenFactory, app: FastAPI
+) -> None:
+    profile = {"user_id": 301, "phone": "+79250000301", "first_name": "Анна", "last_name": "Петрова", "role": "agency"}
+    await remember(app, profile)
     created = (await create(client, tokens.headers(301, "agency"), files=[])).json()
 
+    owner = {"id": 301, "first_name": "Анна", "last_name": "Петрова", "role": "agency"}
     anonymous = (await client.get(f"/properties/{created['id']}")).json()
-    assert anonymous["owner"] == {
-        "id": 301,
-        "first_name": "Анна",
-        "last_name": "Петрова",
-        "role": "agency",
-        "phone": None,
-    }
+    assert anonymous["owner"] == owner
     assert anonymous["document_file_urls"] == []
     signed_in = (await client.get(f"/properties/{created['id']}", headers=tokens.headers(9, "user"))).json()
-    assert signed_in["owner"]["phone"] == "+79250000301"
+    assert signed_in["owner"] == owner, "the phone is revealed on request only (POST .../contact)"
     assert (await client.get("/properties/2147483647")).status_code == 404
     assert (await client.get("/properties/abc")).status_code == 422
     assert (await client.get("/properties/99999999999")).status_code == 422
+
+
+async def test_revealing_the_phone_tells_the_owner(
+    client: httpx.AsyncClient, tokens: TokenFactory, app: FastAPI
+) -> None:
+    profile = {"user_id": 302, "phone": "+79250000302", "first_name": "Олег", "last_name": "Сидоров", "role": "realtor"}
+    await remember(app, profile)
+    listing = (await create(client, tokens.headers(302, "realtor"), files=[])).json()
+    path = f"/properties/{listing['id']}/contact"
+
+    assert (await client.post(path)).status_code == 401
+    revealed = await client.post(path, headers=tokens.headers(9, "user"))
+    assert revealed.status_code == 200, revealed.text
+    assert revealed.json() == {
+        "property_id": listing["id"],
+        "owner_id": 302,
+        "first_name": "Олег",
+        "last_name": "Сидоров",
+        "phone": "+79250000302",
+    }
+    assert (await client.post(path + "/", headers=tokens.headers(9, "user"))).status_code == 200
+    # The owner looking at their own card is nothing to tell anyone.
+    assert (await client.post(path, headers=tokens.headers(302, "realtor"))).json()["phone"] == "+79250000302"
+    events = await contact_events(app, listing["id"])
+    assert [(event["data"]["viewer_id"], event["data"]["owner_id"]) for event in events] == [(9, 302), (9, 302)]
+    for event in events:
+        validate_event(event)
+    assert events[0]["data"]["title"] == listing["title"]
+
+    assert (await client.post("/properties/2147483647/contact", headers=tokens.headers(9, "user"))).status_code == 404
+    # A listing whose owner's profile has not arrived yet has no contact to give, and tells nobody.
+    unknown = (await create(client, tokens.headers(303, "realtor"), files=[])).json()
+    missing = await client.post(f"/properties/{unknown['id']}/contact", headers=tokens.headers(9, "user"))
+    assert (missing.status_code, missing.json()["detail"]) == (404, "The owner's contact is not available")
+    assert await contact_events(app, unknown["id"]) == []
+
+
+@pytest.mark.parametrize("extra_settings", [{"contact_reveal_limit": 2, "contact_reveal_window_seconds": 600}])
+async def test_revealing_phones_is_limited_per_caller(
+    client: httpx.AsyncClient, tokens: TokenFactory, app: FastAPI
+) -> None:
+    profile = {"user_id": 304, "phone": "+79250000304", "first_name": "А", "last_name": "Б", "role": "realtor"}
+    await remember(app, profile)
+    listing = (await create(client, tokens.headers(304, "realtor"), files=[])).json()
+    path = f"/properties/{listing['id']}/contact"
+    for _ in range(2):
+        assert (await client.post(path, headers=tokens.headers(10, "user"))).status_code == 200
+    refused = await client.post(path, headers=tokens.headers(10, "user"))
+    assert (refused.status_code, refused.headers["retry-after"]) == (429, "600")
+    assert len(await contact_events(app, listing["id"])) == 2
+    assert (await client.post(path, headers=tokens.headers(11, "user"))).status_code == 200, "another caller"
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, delete, false, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from event_contracts.properties import PropertyCreated, PropertyDeleted, PropertyState, PropertyUpdated
+from event_contracts.properties import (
+    ContactRevealed,
+    PropertyCreated,
+    PropertyDeleted,
+    PropertyState,
+    PropertyUpdated,
+)
 from listings_service.domain.media import DOCUMENT_FIELDS, LAYOUT_FIELDS, ListingFiles
 from listings_service.events.published import property_state
 from listings_service.models import Owner, Property
@@ -54,6 +60,27 @@ class PropertyNotFound(Exception):
 
 class NotOwner(Exception):
     pass
+
+
+class ContactUnavailable(Exception):
+    """The owner's profile is not known here (yet), or the account is gone."""
+
+
+class RevealsThrottled(Exception):
+    """The caller revealed too many phones in the window."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many phones revealed")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Contact:
+    property_id: int
+    owner_id: int
+    first_name: str
+    last_name: str
+    phone: str
 
 
 class InvalidListing(ValueError):
@@ -155,6 +182,24 @@ class Listings:
         ):
             raise PropertyNotFound
         return listing, await session.get(Owner, listing.owner_id)
+
+    async def reveal_contact(self, work: UnitOfWork, viewer: Principal, property_id: int) -> Contact:
+        """The owner's phone for a signed-in viewer of the card; the owner hears of it (contact.revealed)."""
+        listing, owner = await self.card(work.session, property_id, viewer)
+        if owner is None or owner.deleted_at is not None or owner.phone is None:
+            raise ContactUnavailable
+        if viewer.user_id != listing.owner_id:
+            await self._outbox.add(
+                work.session,
+                ContactRevealed(
+                    property_id=listing.id,
+                    owner_id=listing.owner_id,
+                    viewer_id=viewer.user_id,
+                    title=listing.title,
+                    revealed_at=datetime.now(UTC),
+                ),
+            )
+        return Contact(listing.id, listing.owner_id, owner.first_name or "", owner.last_name or "", owner.phone)
 
     async def of_owner(self, session: AsyncSession, owner_id: int, skip: int, limit: int) -> Page:
         query = select(Property).where(Property.owner_id == owner_id)

@@ -5,10 +5,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile, status
 
 from listings_service.api.deps import Container, CurrentUser, ReadSession, Seller, UnitOfWorkDep
+from listings_service.domain.listings import RevealsThrottled
 from listings_service.domain.media import ListingFiles, read_listing_files
 from listings_service.models import Owner, Property
 from listings_service.schemas import (
     CLEARABLE_FIELDS,
+    ContactOut,
     ListingCreate,
     ListingUpdate,
     Message,
@@ -118,25 +120,46 @@ async def search(filters: Annotated[SearchQuery, Query()], session: ReadSession,
 
 @router.get("/{property_id}")
 async def card(property_id: PropertyId, viewer: Viewer, session: ReadSession, container: Container) -> PropertyCard:
-    """Public card; the owner's phone is shown to signed-in callers only."""
+    """Public card with the owner's name; their phone is revealed by POST /properties/{id}/contact."""
     listing, owner = await container.listings.card(session, property_id, viewer)
     owner_view = viewer is not None and viewer.user_id == listing.owner_id
     return PropertyCard(
         **property_out(listing, container.media, owner_view=owner_view).model_dump(),
-        owner=_owner_out(listing.owner_id, owner, show_phone=viewer is not None),
+        owner=_owner_out(listing.owner_id, owner),
     )
 
 
-def _owner_out(owner_id: int, owner: Owner | None, *, show_phone: bool) -> OwnerOut:
+@router.post(
+    "/{property_id}/contact",
+    responses={
+        status.HTTP_404_NOT_FOUND: {"description": "No such listing, or the owner's contact is not available"},
+        status.HTTP_429_TOO_MANY_REQUESTS: {"description": "Too many phones revealed in the window (Retry-After)"},
+    },
+)
+async def reveal_contact(
+    property_id: PropertyId, caller: CurrentUser, work: UnitOfWorkDep, container: Container
+) -> ContactOut:
+    """The owner's phone, for a signed-in caller; the owner is told (`contact.revealed`, their contacts setting).
+
+    Limited per caller (60 an hour by default), so phone numbers cannot be harvested.
+    """
+    reveals = container.contact_reveals
+    if not await reveals.allow(caller.user_id):
+        raise RevealsThrottled(reveals.window_seconds)
+    contact = await container.listings.reveal_contact(work, caller, property_id)
+    return ContactOut(
+        property_id=contact.property_id,
+        owner_id=contact.owner_id,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        phone=contact.phone,
+    )
+
+
+def _owner_out(owner_id: int, owner: Owner | None) -> OwnerOut:
     if owner is None or owner.deleted_at is not None:  # auth's event has not arrived yet, or the account is gone
-        return OwnerOut(id=owner_id, first_name=None, last_name=None, role=None, phone=None)
-    return OwnerOut(
-        id=owner_id,
-        first_name=owner.first_name,
-        last_name=owner.last_name,
-        role=owner.role,
-        phone=owner.phone if show_phone else None,
-    )
+        return OwnerOut(id=owner_id, first_name=None, last_name=None, role=None)
+    return OwnerOut(id=owner_id, first_name=owner.first_name, last_name=owner.last_name, role=owner.role)
 
 
 async def _cleared(request: Request, form: ListingUpdate) -> dict[str, None]:
