@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -47,15 +48,15 @@ from service_kit.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
-# Only the chat socket may carry its token in the query: browsers cannot set headers there.
-QUERY_TOKEN_PATH_PREFIX = "/chat/ws/"
+# Only sockets may carry their token in the query (browsers cannot set headers there): chat's and notifications'.
+QUERY_TOKEN_PATHS = re.compile(r"^(/chat/ws/[^/]+|/notifications/ws)/?$")
 _JSON = (b"content-type", b"application/json")
 
 
 def _token_from_request(headers: dict[bytes, bytes]) -> str | None:
     authorization = headers.get(b"authorization", b"").decode("latin-1")
     parts = urlsplit(headers.get(b"x-forwarded-uri", b"").decode("latin-1"))
-    if not parts.path.startswith(QUERY_TOKEN_PATH_PREFIX):
+    if not QUERY_TOKEN_PATHS.fullmatch(parts.path):
         return bearer_token(authorization)
     return token_from(authorization, parse_qs(parts.query).get("token", []))
 

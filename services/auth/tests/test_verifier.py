@@ -51,12 +51,14 @@ async def test_optional_mode_lets_anonymous_through_without_identity(verifier: h
     assert bad.status_code == 401
 
 
-async def test_query_token_only_for_the_chat_socket(verifier: httpx.AsyncClient, users: Users, phone: str) -> None:
+async def test_query_token_only_for_the_sockets(verifier: httpx.AsyncClient, users: Users, phone: str) -> None:
     token = (await users.login(phone))["Authorization"].removeprefix("Bearer ")
-    socket = await verifier.get("/verify", headers={"X-Forwarded-Uri": f"/chat/ws/7?token={token}"})
-    assert socket.status_code == 200
-    elsewhere = await verifier.get("/verify", headers={"X-Forwarded-Uri": f"/users/me?token={token}"})
-    assert elsewhere.status_code == 401
+    for path in ("/chat/ws/7", "/chat/ws/7/", "/notifications/ws", "/notifications/ws/"):
+        socket = await verifier.get("/verify", headers={"X-Forwarded-Uri": f"{path}?token={token}"})
+        assert socket.status_code == 200, path
+    for path in ("/users/me", "/notifications", "/notifications/wsx", "/chat/my_chats"):
+        elsewhere = await verifier.get("/verify", headers={"X-Forwarded-Uri": f"{path}?token={token}"})
+        assert elsewhere.status_code == 401, path
 
 
 async def test_deleted_user_is_refused_by_a_running_verifier(

@@ -1,0 +1,1 @@
+"""Notification rules, independent of HTTP: who hears of what, on which channel, and the push providers."""
