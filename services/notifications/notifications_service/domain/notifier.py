@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +32,7 @@ from notifications_service.domain import devices, inbox, recipients, texts
 from notifications_service.domain.inbox import Draft
 from notifications_service.domain.kinds import Kind, PushStatus
 from notifications_service.domain.values import NotificationValue
-from notifications_service.models import ChatPushWindow, PushDelivery
+from notifications_service.models import Announcement, ChatPushWindow, PushDelivery, Recipient
 from service_kit.db import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -184,6 +184,43 @@ class Notifier:
             return
         await inbox.chat_read(work.session, read.user_id, read.chat_id, read.read_seq)
         work.after_commit(lambda: self._tell(self._live.badge_changed(read.user_id)))
+
+    # -- news: an operator's announcement, in batches ---------------------------------------------
+
+    @staticmethod
+    async def new_announcement(work: UnitOfWork, title: str, body: str, roles: list[str] | None) -> int:
+        announcement = Announcement(title=title, body=body, roles=roles or None)
+        work.session.add(announcement)
+        await work.session.flush()
+        return announcement.id
+
+    async def announce_batch(self, work: UnitOfWork, announcement_id: int, batch_size: int) -> tuple[int, bool]:
+        """The next users (by id) who allow news and are in the roles asked; returns (how many, finished).
+
+        Resumable: the cursor moves in the same transaction as the batch's notifications, and each user's
+        notification of the announcement is unique, so a rerun after a crash repeats nothing.
+        """
+        session = work.session
+        announcement = await session.get(Announcement, announcement_id, with_for_update=True)
+        if announcement is None:
+            raise LookupError(f"no announcement {announcement_id}")
+        if announcement.finished_at is not None:
+            return 0, True
+        audience = select(Recipient.id).where(Recipient.news, ~Recipient.deleted, Recipient.id > announcement.cursor)
+        if announcement.roles:
+            audience = audience.where(Recipient.role.in_(announcement.roles))
+        users = list(await session.scalars(audience.order_by(Recipient.id).limit(batch_size)))
+        text_of = texts.Text(announcement.title, announcement.body)
+        for user_id in users:
+            draft = Draft(Kind.NEWS, f"news:{announcement_id}", text_of, {"announcement_id": announcement_id})
+            await self._notify(work, user_id, draft, datetime.now(UTC))
+        if users:
+            announcement.cursor = users[-1]
+            announcement.recipients += len(users)
+        finished = len(users) < batch_size
+        if finished:
+            announcement.finished_at = await session.scalar(select(func.now()))
+        return len(users), finished
 
     # -- the user's own actions ----------------------------------------------------------------
 
