@@ -23,6 +23,10 @@ JWT_PRIVATE_KEY_FILE=$secrets/jwt-private.pem
 JWT_PUBLIC_KEYS_DIR=$secrets/jwt
 CODE_HMAC_SECRET_FILE=$secrets/code_hmac_secret
 SMSRU_API_ID_FILE=/dev/null
+# Pushes are printed in development (PUSH_PROVIDERS in compose.override.example.yml).
+FCM_CREDENTIALS_FILE=/dev/null
+RUSTORE_SERVICE_TOKEN_FILE=/dev/null
+RUSTORE_PROJECT_ID=development
 # Any web origin; honoured only by a development gateway (compose.override.example.yml).
 CORS_ALLOWED_ORIGINS=*
 ENV

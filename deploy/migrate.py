@@ -2,7 +2,7 @@
 then every consumer's RabbitMQ queue and bindings (contracts/subscriptions.json), so
 no event published before a consumer's first start is lost.
 
-    python deploy/migrate.py [service ...]      # default: auth listings requests chat
+    python deploy/migrate.py [service ...]      # default: auth listings requests chat notifications
 
 Each service's database URL comes from <SERVICE>_DATABASE_URL; the broker from
 RABBITMQ_URL and NAMESPACE. Runs in the ``migrate`` image
@@ -21,7 +21,7 @@ import aio_pika
 from service_kit.events.topology import declare_all_queues
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("auth", "listings", "requests", "chat")
+SERVICES = ("auth", "listings", "requests", "chat", "notifications")
 
 
 def main(services: list[str]) -> int:

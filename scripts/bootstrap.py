@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 from service_kit.events.topology import declare_all_queues
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ["auth", "listings", "requests", "chat"]
+SERVICES = ["auth", "listings", "requests", "chat", "notifications"]
 
 HOW_TO_START = {
     "PostgreSQL": "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",

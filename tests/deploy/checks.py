@@ -41,6 +41,7 @@ SETTINGS = {
     "listings": "listings_service.settings:ListingsSettings",
     "requests": "requests_service.settings:RequestsSettings",
     "chat": "chat_service.settings:ChatSettings",
+    "notifications": "notifications_service.settings:NotificationsSettings",
 }
 # Procfile process -> compose service. chat_a/chat_b are replicas of one service.
 COMPOSE_SERVICE_OF = {
@@ -52,6 +53,8 @@ COMPOSE_SERVICE_OF = {
     "requests": "requests",
     "chat_a": "chat",
     "chat_b": "chat",
+    "notifications_a": "notifications",
+    "notifications_b": "notifications",
 }
 # Procfile process -> Kubernetes Deployment (the gateway is the Traefik controller).
 DEPLOYMENT_OF = {
@@ -62,10 +65,14 @@ DEPLOYMENT_OF = {
     "requests": "requests",
     "chat_a": "chat",
     "chat_b": "chat",
+    "notifications_a": "notifications",
+    "notifications_b": "notifications",
 }
+# Services the local stack runs as several replicas (Procfile <name>_a, <name>_b): scaled on their own.
+REPLICATED = ("chat", "notifications")
 # Compose service / Deployment -> settings key.
 SETTINGS_OF_DEPLOYMENT = {"auth-verifier": "verifier", "auth": "auth", "listings": "listings"} | {
-    name: name for name in ("requests", "chat")
+    name: name for name in ("requests", "chat", "notifications")
 }
 # Processes that are plain images (no settings class, no database): only built and probed.
 STATELESS = ("gateway-pages",)
@@ -248,11 +255,12 @@ def compose_problems(compose: Doc, base: Path = DEPLOY) -> list[str]:
             problems.append(f"Procfile process {process!r} has no compose service (add it to COMPOSE_SERVICE_OF)")
         elif name not in services:
             problems.append(f"Procfile process {process!r} needs compose service {name!r}")
-    chat_processes = sum(1 for process in processes if COMPOSE_SERVICE_OF.get(process) == "chat")
-    if "chat" in services:
-        replicas = (services["chat"].get("deploy") or {}).get("replicas", 1)
-        if replicas < chat_processes:
-            problems.append(f"chat: deploy.replicas is {replicas}, the local stack runs {chat_processes}")
+    for replicated in REPLICATED:
+        local = sum(1 for process in processes if COMPOSE_SERVICE_OF.get(process) == replicated)
+        if replicated in services:
+            replicas = (services[replicated].get("deploy") or {}).get("replicas", 1)
+            if replicas < local:
+                problems.append(f"{replicated}: deploy.replicas is {replicas}, the local stack runs {local}")
     for name in [*INFRASTRUCTURE, "migrate"]:
         if name not in services:
             problems.append(f"compose service {name!r} is missing")
@@ -409,7 +417,7 @@ def _migrate_problems(migrate: Doc, base: Path) -> list[str]:
         if script is None or not (ROOT / script).is_file():
             problems.append(f"migrate: its image runs {script!r}, which does not exist")
     env = _environment(migrate)
-    for service in ("auth", "listings", "requests", "chat"):
+    for service in ("auth", "listings", "requests", "chat", "notifications"):
         if f"{service.upper()}_DATABASE_URL" not in env:
             problems.append(f"migrate: {service.upper()}_DATABASE_URL is not set")
     return problems
@@ -499,8 +507,9 @@ def k8s_problems(docs: list[Doc]) -> list[str]:
         if settings_key is not None:
             problems += _k8s_settings_problems(name, settings_key, pod["spec"], config_maps)
 
-    if "chat" in deployments and not any(hpa["spec"]["scaleTargetRef"]["name"] == "chat" for hpa in hpas):
-        problems.append("chat: no HorizontalPodAutoscaler")
+    for replicated in REPLICATED:
+        if replicated in deployments and not any(hpa["spec"]["scaleTargetRef"]["name"] == replicated for hpa in hpas):
+            problems.append(f"{replicated}: no HorizontalPodAutoscaler")
     for hpa in hpas:
         if hpa["spec"]["scaleTargetRef"]["name"] not in deployments:
             problems.append(f"HPA {hpa['metadata']['name']}: targets a missing Deployment")
@@ -524,7 +533,7 @@ def k8s_problems(docs: list[Doc]) -> list[str]:
         container = migrate["spec"]["template"]["spec"]["containers"][0]
         env, env_problems = _container_env(container, config_maps)
         problems += [f"Job migrate: {problem}" for problem in env_problems]
-        for service in ("auth", "listings", "requests", "chat"):
+        for service in ("auth", "listings", "requests", "chat", "notifications"):
             if f"{service.upper()}_DATABASE_URL" not in env:
                 problems.append(f"Job migrate: {service.upper()}_DATABASE_URL is not set")
 

@@ -7,7 +7,7 @@ import pytest
 from . import checks
 
 DOCKERFILE = checks.DEPLOY / "Dockerfile"
-SERVICES = ("auth", "listings", "requests", "chat")
+SERVICES = ("auth", "listings", "requests", "chat", "notifications")
 # Every shared library (libs/<name>/<name>/), as scripts/link_packages.py finds them.
 LIBRARIES = sorted(
     path.name for path in (checks.ROOT / "libs").iterdir() if (path / path.name / "__init__.py").is_file()

@@ -41,7 +41,7 @@ def test_kustomize_applies_every_manifest_and_image(docs: list[Doc]) -> None:
     on_disk = {path.name for path in checks.K8S_DIR.glob("*.yaml")} - {"kustomization.yaml"}
     assert set(kustomization["resources"]) == on_disk
     kinds = [doc["kind"] for doc in docs]
-    assert kinds.count("Deployment") == 6 and kinds.count("IngressRoute") == 2 and "Job" in kinds
+    assert kinds.count("Deployment") == 7 and kinds.count("IngressRoute") == 2 and "Job" in kinds
     pinned = {image["name"] for image in kustomization["images"]}
     used = {
         container["image"]

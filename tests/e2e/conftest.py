@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from .fake_fcm import FakeFcm, fake_fcm_server
 from .stack import ComposeStack, Stack
 
 # E2E_TARGET=compose runs the tests against deploy/compose.yml (needs a Docker engine).
@@ -20,8 +21,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
-    stack = Stack()
+def fake_fcm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeFcm]:
+    """FCM as the local stack's notifications service sees it: every push of the e2e run lands here."""
+    yield from fake_fcm_server(tmp_path_factory.mktemp("fcm"))
+
+
+@pytest.fixture(scope="session")
+def stack(fake_fcm: FakeFcm) -> Iterator[Stack]:
+    stack = Stack(**fake_fcm.settings())
     try:
         stack.prepare()
         stack.start(
@@ -32,8 +39,13 @@ def stack() -> Iterator[Stack]:
                 stack.service_url("REQUESTS_PORT", "/ready"),
                 stack.service_url("CHAT_A_PORT", "/ready"),
                 stack.service_url("CHAT_B_PORT", "/ready"),
+                stack.service_url("NOTIFICATIONS_A_PORT", "/ready"),
+                stack.service_url("NOTIFICATIONS_B_PORT", "/ready"),
                 stack.service_url("GATEWAY_PAGES_PORT", "/ready"),
                 stack.service_url("GATEWAY_ADMIN_PORT", "/ping"),
+                # Health-checked replicas are in the gateway's rotation only after their first check passed.
+                f"{stack.gateway}/openapi/chat.json",
+                f"{stack.gateway}/openapi/notifications.json",
             )
         )
         yield stack

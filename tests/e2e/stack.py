@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.prefix) / "bin"
 
 # Services with a queue of their own, removed with the run.
-CONSUMERS = ("listings", "requests", "chat")
+CONSUMERS = ("listings", "requests", "chat", "notifications")
 
 # Which base URL each upstream variable is built from (variables holding ports).
 UPSTREAMS = {
@@ -34,6 +34,7 @@ UPSTREAMS = {
     "LISTINGS_URL": ["LISTINGS_PORT"],
     "REQUESTS_URL": ["REQUESTS_PORT"],
     "CHAT_URLS": ["CHAT_A_PORT", "CHAT_B_PORT"],
+    "NOTIFICATIONS_URLS": ["NOTIFICATIONS_A_PORT", "NOTIFICATIONS_B_PORT"],
     "GATEWAY_PAGES_URL": ["GATEWAY_PAGES_PORT"],
 }
 

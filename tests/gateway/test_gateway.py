@@ -125,7 +125,7 @@ class Verifier:
         if auth.startswith("Bearer "):
             token = auth.removeprefix("Bearer ")
         forwarded = urlsplit(headers.get("x-forwarded-uri", ""))
-        if not token and forwarded.path.startswith("/chat/ws/"):
+        if not token and (forwarded.path.startswith("/chat/ws/") or forwarded.path.rstrip("/") == "/notifications/ws"):
             token = parse_qs(forwarded.query).get("token", [""])[0]
         if scope["path"] not in ("/verify", "/verify/optional"):
             status, extra, body = 404, [], {"detail": "Not Found"}
@@ -258,7 +258,9 @@ PRODUCTION_GATEWAY = {
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("gateway")
-    upstreams = {n: Echo(n) for n in ("auth", "listings", "requests", "chat-1", "chat-2")}
+    upstreams = {
+        n: Echo(n) for n in ("auth", "listings", "requests", "chat-1", "chat-2", "notifications-1", "notifications-2")
+    }
     verifier = Verifier()
     ports = {n: free_port() for n in [*upstreams, "verifier", "pages"]}
     servers = [ThreadServer(app, ports[n]) for n, app in upstreams.items()]
@@ -273,6 +275,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "LISTINGS_URL": f"http://127.0.0.1:{ports['listings']}",
         "REQUESTS_URL": f"http://127.0.0.1:{ports['requests']}",
         "CHAT_URLS": f"http://127.0.0.1:{ports['chat-1']}, http://127.0.0.1:{ports['chat-2']}/",
+        "NOTIFICATIONS_URLS": f"http://127.0.0.1:{ports['notifications-1']},http://127.0.0.1:{ports['notifications-2']}",
         "GATEWAY_PAGES_URL": f"http://127.0.0.1:{ports['pages']}",
         "ENVIRONMENT": "development",
     }
@@ -286,7 +289,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         gw_down = start_gateway(tmp, "noverifier", dead_verifier)
         gateways.append(gw_down)
         nobody = f"http://127.0.0.1:{free_port()}"
-        dead_upstreams = {**env, **dict.fromkeys(("AUTH_URL", "LISTINGS_URL", "REQUESTS_URL", "CHAT_URLS"), nobody)}
+        dead = ("AUTH_URL", "LISTINGS_URL", "REQUESTS_URL", "CHAT_URLS", "NOTIFICATIONS_URLS")
+        dead_upstreams = {**env, **dict.fromkeys(dead, nobody)}
         gw_no_upstreams = start_gateway(tmp, "noupstreams", dead_upstreams)
         gateways.append(gw_no_upstreams)
         production = {**env, **PRODUCTION_GATEWAY}
@@ -356,6 +360,14 @@ EXTRA_ROUTES = [
     ("GET", "/users/my_requests/3/matches", "requests", "bearer"),
     ("GET", "/requests/3", "requests", "bearer"),
     ("POST", "/chat/chat_messages/15/read", "chat", "bearer"),
+    ("GET", "/notifications", "notifications", "bearer"),
+    ("POST", "/notifications/read", "notifications", "bearer"),
+    ("GET", "/notifications/badge", "notifications", "bearer"),
+    ("POST", "/notifications/devices", "notifications", "bearer"),
+    ("DELETE", "/notifications/devices/3", "notifications", "bearer"),
+    ("GET", "/docs/notifications", "notifications", "public"),
+    ("GET", "/openapi/notifications.json", "notifications", "public"),
+    ("POST", "/properties/9/contact", "listings", "optional"),
 ]
 ALL_ROUTES = [(m, p + s, u, a) for m, p, u, a in SEED_ROUTES + EXTRA_ROUTES for s in ("", "/")]
 
@@ -543,6 +555,30 @@ def test_chat_is_spread_over_all_replicas(stack: Stack, client: httpx.Client) ->
     assert servers == {"chat-1", "chat-2"}
 
 
+# --------------------------------------------------------------------------- notifications
+
+
+def test_the_notifications_socket_through_gateway_with_query_token(stack: Stack) -> None:
+    url = stack.gw.url.replace("http", "ws") + f"/notifications/ws?token={SECRET_TOKEN}&after=3"
+    with ws_connect(url, open_timeout=5, additional_headers={"X-User-Id": "1"}) as ws:
+        got = json.loads(ws.recv(timeout=5))
+    assert got["server"].startswith("notifications")
+    assert (got["path"], got["query"]) == ("/notifications/ws", f"token={SECRET_TOKEN}&after=3")
+    assert header_values(got, "x-user-id") == ["42"]
+    for forged in ("/notifications/ws?token=forged", "/notifications/ws"):
+        with pytest.raises(InvalidStatus) as refused:
+            ws_connect(stack.gw.url.replace("http", "ws") + forged, open_timeout=5)
+        assert refused.value.response.status_code == 401
+    # Only the sockets take a query token: the inbox wants the header.
+    with httpx.Client(base_url=stack.gw.url, timeout=10) as client:
+        assert client.get(f"/notifications?token={SECRET_TOKEN}").status_code == 401
+
+
+def test_notifications_are_spread_over_all_replicas(stack: Stack, client: httpx.Client) -> None:
+    servers = {client.get("/notifications", headers=GOOD).json()["server"] for _ in range(10)}
+    assert servers == {"notifications-1", "notifications-2"}
+
+
 # --------------------------------------------------------------------------- observability
 
 
@@ -652,6 +688,8 @@ PREFLIGHTS = [
     ("PATCH", "/properties/9"),
     ("GET", "/chat/my_chats"),
     ("GET", "/chat/ws/5"),
+    ("GET", "/notifications"),
+    ("GET", "/notifications/ws"),
     ("GET", "/media/listings/9/cd34.webp"),
     ("GET", "/docs/auth"),
     ("GET", "/openapi.json"),
@@ -763,6 +801,9 @@ SERVICE_ERRORS = [
     ("DELETE", "/properties/9", GOOD, [403, 404, 500]),
     ("POST", "/users/create_request", GOOD, [403, 409, 422, 500]),
     ("POST", "/chat/create_chat", GOOD, [403, 404, 409, 422, 429, 500]),
+    ("POST", "/notifications/read", GOOD, [401, 404, 422, 500]),
+    ("DELETE", "/notifications/devices/3", GOOD, [401, 404, 422, 500]),
+    ("POST", "/properties/9/contact", GOOD, [401, 404, 429, 500]),
     ("GET", "/docs/listings", {}, [404, 500]),
     ("GET", "/media/listings/9/cd34.webp", {}, [404, 500]),
 ]
@@ -781,11 +822,17 @@ def test_a_services_own_errors_pass_untouched(
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/users/me"), ("POST", "/users/token"), ("GET", "/properties/3"), ("GET", "/chat/my_chats")],
+    [
+        ("GET", "/users/me"),
+        ("POST", "/users/token"),
+        ("GET", "/properties/3"),
+        ("GET", "/chat/my_chats"),
+        ("GET", "/notifications"),
+    ],
 )
 def test_a_service_that_does_not_answer_is_a_json_502(stack: Stack, method: str, path: str) -> None:
     response = httpx.request(method, stack.gw_no_upstreams.url + path, headers=GOOD, timeout=10)
-    if path.startswith("/chat"):
+    if path.startswith(("/chat", "/notifications")):
         # Chat's replicas are health-checked: once both are out of the rotation nobody is left to ask.
         deadline = time.monotonic() + 10
         while response.status_code != 503 and time.monotonic() < deadline:
