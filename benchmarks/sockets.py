@@ -1,0 +1,299 @@
+"""WebSocket load from several processes: chat pairs (a sender and a receiver on different
+replicas) at a fixed offered rate, and idle sockets held open.
+
+Each worker process holds a share of the sockets and sends on a schedule
+(open loop: a slow server does not slow the sender down). A message carries the
+monotonic clock of its send (system-wide, so any process can read it) and the
+receiver's latency is measured when its frame arrives.
+"""
+
+import asyncio
+import contextlib
+import json
+import math
+import multiprocessing
+import resource
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+import uvloop
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from benchmarks.system import CPUS, BenchError
+
+PREFIX = "bench"
+
+
+@dataclass(frozen=True)
+class PairSpec:
+    sender_url: str
+    receiver_url: str
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    pairs: list[PairSpec] = field(default_factory=list)
+    idle_urls: list[str] = field(default_factory=list)
+    # The chat service greets with a `hello` frame naming its replica; the bare relay says nothing.
+    hello: bool = True
+
+
+@dataclass
+class StepResult:
+    rate: float
+    sent: int = 0
+    received: int = 0
+    errors: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    send_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    closes: list[str] = field(default_factory=list)
+
+    @property
+    def p99_ms(self) -> float:
+        if not self.latencies_ms:
+            return math.inf
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+
+    @property
+    def achieved(self) -> float:
+        return self.sent / self.send_seconds if self.send_seconds else 0.0
+
+    def sustained(self, p99_budget_ms: float) -> bool:
+        return (
+            self.errors == 0
+            and self.sent > 0
+            and self.received >= self.sent
+            and self.achieved >= 0.95 * self.rate
+            and self.p99_ms <= p99_budget_ms
+        )
+
+    def merge(self, other: "StepResult") -> None:
+        self.sent += other.sent
+        self.received += other.received
+        self.errors += other.errors
+        self.latencies_ms += other.latencies_ms
+        self.send_seconds = max(self.send_seconds, other.send_seconds)
+        self.wall_seconds = max(self.wall_seconds, other.wall_seconds)
+        self.cpu_seconds += other.cpu_seconds
+        self.closes += other.closes
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class _Worker:
+    def __init__(self, spec: WorkerSpec) -> None:
+        self.spec = spec
+        self.senders: list[ClientConnection] = []
+        self.idle: list[ClientConnection] = []
+        self.readers: list[asyncio.Task[None]] = []
+        self.step = -1
+        self.next_chat = 0
+        self.result = StepResult(rate=0)
+
+    async def _open(self, url: str) -> tuple[ClientConnection, str | None]:
+        socket = await connect(url, compression=None, open_timeout=20, ping_interval=None, max_queue=None)
+        if not self.spec.hello:
+            return socket, None
+        frame = json.loads(await asyncio.wait_for(socket.recv(), 20))
+        if frame.get("type") != "hello":
+            await socket.close()
+            raise BenchError(f"expected a hello frame, got {frame}")
+        return socket, str(frame["replica"])
+
+    async def _open_pair(self, pair: PairSpec) -> None:
+        sender, replica = await self._open(pair.sender_url)
+        for _ in range(20):
+            receiver, other = await self._open(pair.receiver_url)
+            if replica is None or other != replica:
+                break
+            await receiver.close()
+        else:
+            raise BenchError(f"the gateway kept routing both ends of a chat to {replica}")
+        self.senders.append(sender)
+        self.readers.append(asyncio.create_task(self._read(sender, measure=False)))
+        self.readers.append(asyncio.create_task(self._read(receiver, measure=True)))
+
+    async def _read(self, socket: ClientConnection, *, measure: bool) -> None:
+        try:
+            async for raw in socket:
+                if not measure:
+                    continue
+                frame = json.loads(raw)
+                if frame.get("type") != "message":
+                    continue
+                words = str(frame.get("text", "")).split(" ")
+                if len(words) == 3 and words[0] == PREFIX and int(words[1]) == self.step:
+                    self.result.received += 1
+                    self.result.latencies_ms.append((time.monotonic_ns() - int(words[2])) / 1e6)
+        except ConnectionClosed as closed:
+            self.result.errors += 1
+            self.result.closes.append(f"{closed.rcvd.code if closed.rcvd else 'none'}")
+
+    async def connect_all(self) -> int:
+        gate = asyncio.Semaphore(16)
+
+        async def pair(spec: PairSpec) -> None:
+            async with gate:
+                await self._open_pair(spec)
+
+        async def idle(url: str) -> None:
+            async with gate:
+                socket, _ = await self._open(url)
+                self.idle.append(socket)
+
+        await asyncio.gather(*(pair(spec) for spec in self.spec.pairs), *(idle(url) for url in self.spec.idle_urls))
+        return len(self.senders) + len(self.idle)
+
+    async def run_step(self, step: int, rate: float, seconds: float, drain: float) -> StepResult:
+        """Sends ``rate`` messages a second for ``seconds``, round robin over the chats."""
+        self.step, self.result = step, StepResult(rate=rate)
+        total = max(1, round(rate * seconds))
+        cpu_before = _cpu()
+        started = time.monotonic()
+        while self.result.sent < total:
+            due = min(total, int((time.monotonic() - started) * rate) + 1)
+            while self.result.sent < due:
+                socket = self.senders[self.next_chat % len(self.senders)]
+                self.next_chat += 1
+                text = f"{PREFIX} {step} {time.monotonic_ns()}"
+                await socket.send(json.dumps({"type": "message", "text": text, "client_id": str(uuid.uuid4())}))
+                self.result.sent += 1
+            await asyncio.sleep(0.002)
+        self.result.send_seconds = time.monotonic() - started
+        deadline = time.monotonic() + drain
+        while self.result.received < self.result.sent and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        self.result.wall_seconds = time.monotonic() - started
+        self.result.cpu_seconds = _cpu() - cpu_before
+        return self.result
+
+    async def close_all(self) -> None:
+        for task in self.readers:
+            task.cancel()
+        sockets = [*self.senders, *self.idle]
+        await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
+        self.senders, self.idle, self.readers = [], [], []
+
+
+def _serve(spec: WorkerSpec, pipe: Connection) -> None:
+    async def main() -> None:
+        worker = _Worker(spec)
+        while True:
+            command, *args = pipe.recv()
+            try:
+                if command == "connect":
+                    pipe.send(("ok", await worker.connect_all()))
+                elif command == "step":
+                    pipe.send(("ok", await worker.run_step(*args)))
+                elif command == "close":
+                    await worker.close_all()
+                    pipe.send(("ok", None))
+                    return
+            except Exception as error:
+                pipe.send(("error", f"{type(error).__name__}: {error}"))
+
+    uvloop.run(main())
+
+
+class SocketWorkers:
+    """Several worker processes driven in lock step by the suite."""
+
+    def __init__(self, specs: list[WorkerSpec]) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._pipes: list[Connection] = []
+        self._processes: list[Any] = []
+        for spec in specs:
+            ours, theirs = context.Pipe()
+            process = context.Process(target=_serve, args=(spec, theirs), daemon=True)
+            process.start()
+            self._pipes.append(ours)
+            self._processes.append(process)
+
+    def _all(self, *command: Any, timeout: float = 300) -> list[Any]:
+        for pipe in self._pipes:
+            pipe.send(command)
+        answers = []
+        for pipe in self._pipes:
+            if not pipe.poll(timeout):
+                raise BenchError(f"a socket worker did not answer {command[0]!r} within {timeout} s")
+            status, value = pipe.recv()
+            if status != "ok":
+                raise BenchError(f"socket worker failed on {command[0]!r}: {value}")
+            answers.append(value)
+        return answers
+
+    def connect(self) -> int:
+        return sum(self._all("connect"))
+
+    def step(self, step: int, rate: float, seconds: float, drain: float) -> StepResult:
+        share = rate / len(self._pipes)
+        merged = StepResult(rate=rate)
+        for part in self._all("step", step, share, seconds, drain):
+            merged.merge(part)
+        return merged
+
+    def close(self) -> None:
+        with contextlib.suppress(BenchError, OSError, EOFError):
+            self._all("close", timeout=60)
+        for process in self._processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+
+
+def split(items: list[Any], parts: int) -> list[list[Any]]:
+    return [items[index::parts] for index in range(parts)]
+
+
+@dataclass
+class RateSearch:
+    """The highest offered rate a target sustains: doubling until it fails, then bisecting."""
+
+    run: Callable[[float], StepResult]
+    p99_budget_ms: float
+    ceiling: float
+    floor: float
+    bisections: int
+
+    def highest(self, start: float) -> tuple[float, StepResult | None]:
+        passed: tuple[float, StepResult] | None = None
+        failed: float | None = None
+        rate = min(start, self.ceiling)
+        while True:
+            result = self.run(rate)
+            if result.sustained(self.p99_budget_ms):
+                passed = (rate, result)
+                if failed is not None or rate >= self.ceiling:
+                    break
+                rate = min(rate * 2, self.ceiling)
+            else:
+                failed = rate
+                if passed is not None:
+                    break
+                if rate / 2 < self.floor:
+                    return 0.0, result
+                rate /= 2
+        low, high = passed[0], failed
+        for _ in range(self.bisections if high is not None else 0):
+            middle = (low + high) / 2
+            result = self.run(middle)
+            if result.sustained(self.p99_budget_ms):
+                low, passed = middle, (middle, result)
+            else:
+                high = middle
+        return passed
+
+
+def generator_share(result: StepResult) -> float:
+    return result.cpu_seconds / (result.wall_seconds * CPUS) if result.wall_seconds else 0.0
