@@ -15,22 +15,22 @@ import asyncpg
 import httpx
 
 from benchmarks.population import User, create_listing
-from benchmarks.seed import MAX_SEEDED_BUDGET_RUB, place_key
+from benchmarks.seed import place_key
 from benchmarks.system import BenchError
 
 PROBE_PRICE_RUB = 45_000_000
-PROBE_REQUEST = {
+PROBE_BUDGET_RUB = (40_000_000, 50_000_000)
+PROBE_REQUEST: dict[str, object] = {
     "city": "Москва",
     "deal_format": "хочу купить",
     "type": "квартира",
     "total_rooms": "2",
     "total_area_min": 50,
     "total_area_max": 70,
-    "budget_min": 40_000_000,
-    "budget_max": 50_000_000,
+    "budget_min": PROBE_BUDGET_RUB[0],
+    "budget_max": PROBE_BUDGET_RUB[1],
     "currency": "рубли",
 }
-assert PROBE_REQUEST["budget_min"] > MAX_SEEDED_BUDGET_RUB  # type: ignore[operator]
 
 
 @dataclass

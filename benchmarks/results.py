@@ -23,6 +23,8 @@ class Row:
     measured_unit: str = "rps"
     generator_cpu: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # A round whose figures cannot be trusted (error answers): the row fails whatever its median.
+    broken: bool = False
 
     def add(
         self,
@@ -32,7 +34,9 @@ class Row:
         baseline: float | None = None,
         generator_cpu: float | None = None,
         note: str | None = None,
+        broken: bool = False,
     ) -> None:
+        self.broken = self.broken or broken
         self.values.append(value)
         if measured is not None:
             self.measured.append(measured)
@@ -53,7 +57,7 @@ class Row:
         if self.compare is None or self.target is None:
             return None
         value = self.median
-        if not math.isfinite(value):
+        if self.broken or not math.isfinite(value):
             return False
         return value >= self.target if self.compare == ">=" else value <= self.target
 
@@ -71,6 +75,7 @@ class Row:
             "rounds": [_finite(value) for value in self.values],
             "target": None if self.compare is None else f"{self.compare} {self.target:g}",
             "passed": self.passed,
+            "broken": self.broken,
             "measured": median_of(self.measured),
             "baseline": median_of(self.baseline),
             "measured_unit": self.measured_unit,

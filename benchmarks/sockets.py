@@ -172,7 +172,7 @@ class _Worker:
             await asyncio.sleep(0.002)
         self.result.send_seconds = time.monotonic() - started
         deadline = time.monotonic() + drain
-        while self.result.received < self.result.sent and time.monotonic() < deadline:
+        while self.result.received < self.result.sent and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
         self.result.wall_seconds = time.monotonic() - started
         self.result.cpu_seconds = _cpu() - cpu_before
@@ -284,8 +284,11 @@ class RateSearch:
                 if rate / 2 < self.floor:
                     return 0.0, result
                 rate /= 2
+        assert passed is not None
+        if failed is None:
+            return passed
         low, high = passed[0], failed
-        for _ in range(self.bisections if high is not None else 0):
+        for _ in range(self.bisections):
             middle = (low + high) / 2
             result = self.run(middle)
             if result.sustained(self.p99_budget_ms):
