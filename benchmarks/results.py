@@ -54,7 +54,7 @@ class Row:
 
     @property
     def passed(self) -> bool | None:
-        if self.compare is None or self.target is None:
+        if self.compare is None or self.target is None or not self.values:
             return None
         value = self.median
         if self.broken or not math.isfinite(value):
@@ -106,8 +106,10 @@ def render_table(rows: list[Row]) -> str:
     for row in rows:
         data = row.as_json()
         spread = f"{_figure(data['min'])}..{_figure(data['max'])}" if row.values else "-"
-        verdict = {True: "pass", False: "FAIL", None: "info"}[row.passed]
-        parts = f"{_figure(data['measured'])} / {_figure(data['baseline'])} {row.measured_unit}"
+        verdict = {True: "pass", False: "FAIL", None: "info" if row.values else "not run"}[row.passed]
+        parts = f"{_figure(data['measured'])} {row.measured_unit}"
+        if row.baseline:
+            parts = f"{_figure(data['measured'])} / {_figure(data['baseline'])} {row.measured_unit}"
         cpu = data["generator_cpu_share"]
         lines.append(
             [

@@ -127,10 +127,10 @@ class _Worker:
     async def _read(self, socket: ClientConnection, *, measure: bool) -> None:
         try:
             async for raw in socket:
-                if not measure:
-                    continue
                 frame = json.loads(raw)
-                if frame.get("type") != "message":
+                if frame.get("type") == "error":  # e.g. "unavailable": the message was not stored
+                    self.result.errors += 1
+                if not measure or frame.get("type") != "message":
                     continue
                 words = str(frame.get("text", "")).split(" ")
                 if len(words) == 3 and words[0] == PREFIX and int(words[1]) == self.step:
@@ -155,8 +155,14 @@ class _Worker:
         await asyncio.gather(*(pair(spec) for spec in self.spec.pairs), *(idle(url) for url in self.spec.idle_urls))
         return len(self.senders) + len(self.idle)
 
-    async def run_step(self, step: int, rate: float, seconds: float, drain: float) -> StepResult:
-        """Sends ``rate`` messages a second for ``seconds``, round robin over the chats."""
+    async def run_step(self, step: int, rate: float, seconds: float, drain: float, settle: float) -> StepResult:
+        """Sends ``rate`` messages a second for ``seconds``, round robin over the chats.
+
+        Waits ``drain`` seconds at most for the last ones to arrive (later ones are far over
+        any budget anyway), then up to ``settle`` more until the target has caught up, so a
+        step never starts on the backlog of an overloaded one. Messages missing after that
+        count as lost.
+        """
         self.step, self.result = step, StepResult(rate=rate)
         total = max(1, round(rate * seconds))
         cpu_before = _cpu()
@@ -176,7 +182,14 @@ class _Worker:
             await asyncio.sleep(0.01)
         self.result.wall_seconds = time.monotonic() - started
         self.result.cpu_seconds = _cpu() - cpu_before
-        return self.result
+        result = self.result
+        received = result.received
+        deadline = time.monotonic() + settle
+        while result.received < result.sent and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        result.errors += result.sent - result.received
+        result.received = received  # what arrived within the step; the rest was late or lost
+        return result
 
     async def close_all(self) -> None:
         for task in self.readers:
@@ -236,10 +249,10 @@ class SocketWorkers:
     def connect(self) -> int:
         return sum(self._all("connect"))
 
-    def step(self, step: int, rate: float, seconds: float, drain: float) -> StepResult:
+    def step(self, step: int, rate: float, seconds: float, drain: float, settle: float) -> StepResult:
         share = rate / len(self._pipes)
         merged = StepResult(rate=rate)
-        for part in self._all("step", step, share, seconds, drain):
+        for part in self._all("step", step, share, seconds, drain, settle):
             merged.merge(part)
         return merged
 

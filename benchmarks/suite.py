@@ -19,8 +19,9 @@ import platform
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -58,6 +59,8 @@ P99_BUDGET_MS = 50.0
 # The chat service allows 20 frames per user per 10 s (contracts/chat-websocket.md): each
 # buyer sends at most 1.5 a second, so the offered chat rate tops out at 1.5 x chats.
 MAX_RATE_PER_CHAT = 1.5
+# Rows come in groups measured together; `--only` picks some (a partial table, for working on one).
+GROUPS = ("http", "chat", "memory", "matching", "outbox")
 # The gateway's forwardAuth middleware (gateway/dynamic.yml), put in front of the hello app.
 GATEWAY_AUTH_MIDDLEWARE = "auth"
 
@@ -74,6 +77,7 @@ class Sizes:
     socket_workers: int
     step_seconds: float
     drain_seconds: float
+    settle_seconds: float
     rate_start: float
     relay_ceiling: float
     bisections: int
@@ -94,11 +98,12 @@ FULL = Sizes(
     socket_workers=2,
     step_seconds=3,
     drain_seconds=1,
+    settle_seconds=20,
     rate_start=250,
     relay_ceiling=20_000,
     bisections=3,
     idle_sockets=1000,
-    match_probes=40,
+    match_probes=100,
     outbox_events=20_000,
     deep_skip=200,
 )
@@ -113,6 +118,7 @@ SMOKE = Sizes(
     socket_workers=2,
     step_seconds=0.5,
     drain_seconds=0.5,
+    settle_seconds=2,
     rate_start=6,
     relay_ceiling=12,
     bisections=0,
@@ -187,8 +193,11 @@ def start_stack(stack: Stack) -> None:
 
 
 class Suite:
-    def __init__(self, sizes: Sizes, output: Path, log: Callable[[str], None] = print) -> None:
+    def __init__(
+        self, sizes: Sizes, output: Path, groups: list[str] | None = None, log: Callable[[str], None] = print
+    ) -> None:
         self.sizes = sizes
+        self.groups = groups or list(GROUPS)
         self.output = output
         self.log = log
         self.queries = search_queries(sizes.deep_skip)
@@ -448,7 +457,8 @@ class Suite:
             workers.connect()
 
             def run(rate: float) -> StepResult:
-                result = workers.step(next(steps), rate, self.sizes.step_seconds, self.sizes.drain_seconds)
+                sizes = self.sizes
+                result = workers.step(next(steps), rate, sizes.step_seconds, sizes.drain_seconds, sizes.settle_seconds)
                 self.log(
                     f"  {name:5s} {rate:8.0f} msg/s offered: sent {result.sent} received {result.received}"
                     f" p99 {result.p99_ms:7.1f} ms errors {result.errors}"
@@ -457,7 +467,7 @@ class Suite:
                 time.sleep(0.5)
                 return result
 
-            run(min(ceiling, self.sizes.rate_start) / 2)  # warm-up
+            run(min(ceiling, self.sizes.rate_start) / 5)  # warm-up
             search = RateSearch(run, P99_BUDGET_MS, ceiling, floor=1.0, bisections=self.sizes.bisections)
             start = self.rate_hint.get(name, self.sizes.rate_start)
             rate, step = search.highest(start)
@@ -535,11 +545,15 @@ class Suite:
             self.set_up()
             for round_index in range(self.sizes.rounds):
                 self.log(f"round {round_index + 1} of {self.sizes.rounds}")
-                self.http_round()
-                self.chat_round()
-                self.memory_round()
-                self.matching_round()
-                self.outbox_round(round_index)
+                rounds: dict[str, Callable[[], None]] = {
+                    "http": self.http_round,
+                    "chat": self.chat_round,
+                    "memory": self.memory_round,
+                    "matching": self.matching_round,
+                    "outbox": partial(self.outbox_round, round_index),
+                }
+                for group in self.groups:
+                    rounds[group]()
         finally:
             self.tear_down()
         rows = list(self.rows.values())
@@ -548,6 +562,7 @@ class Suite:
             "seconds": round(time.monotonic() - started),
             "machine": {"cpus": CPUS, "python": platform.python_version(), "platform": platform.platform()},
             "sizes": asdict(self.sizes),
+            "groups": self.groups,
             "p99_budget_ms": P99_BUDGET_MS,
         }
         write_json(self.output, rows, meta)
@@ -578,12 +593,25 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="every row once on tiny sizes (seconds, not minutes)")
     parser.add_argument("--rounds", type=int, help="rounds (default: 3, smoke: 1)")
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"JSON results (default: {RESULTS})")
+    parser.add_argument("--only", help=f"comma-separated groups of rows: {','.join(GROUPS)} (default: all)")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="SIZE=VALUE", help="override one size, e.g. --set chats=200"
+    )
     args = parser.parse_args()
     raise_open_files_limit()
     sizes = SMOKE if args.smoke else FULL
     if args.rounds:
         sizes = replace(sizes, rounds=args.rounds)
-    rows = Suite(sizes, args.output).run()
+    kinds: dict[str, Callable[[str], Any]] = {field.name: field.type for field in fields(Sizes)}  # type: ignore[misc]
+    for override in args.set:
+        name, _, value = override.partition("=")
+        if name not in kinds:
+            parser.error(f"no size {name!r}; sizes: {', '.join(kinds)}")
+        sizes = replace(sizes, **{name: kinds[name](value)})
+    groups = args.only.split(",") if args.only else None
+    if groups and not set(groups) <= set(GROUPS):
+        parser.error(f"--only takes {', '.join(GROUPS)}")
+    rows = Suite(sizes, args.output, groups).run()
     print()
     print(render_table(rows))
     print(f"\nwritten to {args.output}")
