@@ -23,6 +23,7 @@ from typing import Any
 import uvloop
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from benchmarks.system import CPUS, BenchError
 
@@ -91,12 +92,24 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+@dataclass
+class _Pair:
+    spec: PairSpec
+    sender: ClientConnection | None = None
+    receiver: ClientConnection | None = None
+    readers: list["asyncio.Task[None]"] = field(default_factory=list)
+
+    @property
+    def open(self) -> bool:
+        return all(end is not None and end.state is State.OPEN for end in (self.sender, self.receiver))
+
+
 class _Worker:
     def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
-        self.senders: list[ClientConnection] = []
+        self.pairs = [_Pair(pair) for pair in spec.pairs]
         self.idle: list[ClientConnection] = []
-        self.readers: list[asyncio.Task[None]] = []
+        self.gate = asyncio.Semaphore(16)
         self.step = -1
         self.next_chat = 0
         self.result = StepResult(rate=0)
@@ -111,18 +124,27 @@ class _Worker:
             raise BenchError(f"expected a hello frame, got {frame}")
         return socket, str(frame["replica"])
 
-    async def _open_pair(self, pair: PairSpec) -> None:
-        sender, replica = await self._open(pair.sender_url)
-        for _ in range(20):
-            receiver, other = await self._open(pair.receiver_url)
-            if replica is None or other != replica:
-                break
-            await receiver.close()
-        else:
-            raise BenchError(f"the gateway kept routing both ends of a chat to {replica}")
-        self.senders.append(sender)
-        self.readers.append(asyncio.create_task(self._read(sender, measure=False)))
-        self.readers.append(asyncio.create_task(self._read(receiver, measure=True)))
+    async def _open_pair(self, pair: _Pair) -> None:
+        """Both ends, the receiver on another replica than the sender (the hello frame names it)."""
+        async with self.gate:
+            for task in pair.readers:
+                task.cancel()
+            for end in (pair.sender, pair.receiver):
+                if end is not None:
+                    await end.close()
+            sender, replica = await self._open(pair.spec.sender_url)
+            for _ in range(20):
+                receiver, other = await self._open(pair.spec.receiver_url)
+                if replica is None or other != replica:
+                    break
+                await receiver.close()
+            else:
+                raise BenchError(f"the gateway kept routing both ends of a chat to {replica}")
+            pair.sender, pair.receiver = sender, receiver
+            pair.readers = [
+                asyncio.create_task(self._read(sender, measure=False)),
+                asyncio.create_task(self._read(receiver, measure=True)),
+            ]
 
     async def _read(self, socket: ClientConnection, *, measure: bool) -> None:
         try:
@@ -141,19 +163,18 @@ class _Worker:
             self.result.closes.append(f"{closed.rcvd.code if closed.rcvd else 'none'}")
 
     async def connect_all(self) -> int:
-        gate = asyncio.Semaphore(16)
-
-        async def pair(spec: PairSpec) -> None:
-            async with gate:
-                await self._open_pair(spec)
+        """Opens every socket; on later calls, reopens the pairs the target closed (say, when overloaded)."""
 
         async def idle(url: str) -> None:
-            async with gate:
+            async with self.gate:
                 socket, _ = await self._open(url)
                 self.idle.append(socket)
 
-        await asyncio.gather(*(pair(spec) for spec in self.spec.pairs), *(idle(url) for url in self.spec.idle_urls))
-        return len(self.senders) + len(self.idle)
+        await asyncio.gather(
+            *(self._open_pair(pair) for pair in self.pairs if not pair.open),
+            *(idle(url) for url in self.spec.idle_urls[len(self.idle) :]),
+        )
+        return 2 * len(self.pairs) + len(self.idle)
 
     async def run_step(self, step: int, rate: float, seconds: float, drain: float, settle: float) -> StepResult:
         """Sends ``rate`` messages a second for ``seconds``, round robin over the chats.
@@ -163,18 +184,23 @@ class _Worker:
         step never starts on the backlog of an overloaded one. Messages missing after that
         count as lost.
         """
+        await self.connect_all()
         self.step, self.result = step, StepResult(rate=rate)
         total = max(1, round(rate * seconds))
         cpu_before = _cpu()
         started = time.monotonic()
-        while self.result.sent < total:
+        while self.result.sent + self.result.errors < total:
             due = min(total, int((time.monotonic() - started) * rate) + 1)
-            while self.result.sent < due:
-                socket = self.senders[self.next_chat % len(self.senders)]
+            while self.result.sent + self.result.errors < due:
+                sender = self.pairs[self.next_chat % len(self.pairs)].sender
                 self.next_chat += 1
                 text = f"{PREFIX} {step} {time.monotonic_ns()}"
-                await socket.send(json.dumps({"type": "message", "text": text, "client_id": str(uuid.uuid4())}))
-                self.result.sent += 1
+                try:
+                    assert sender is not None
+                    await sender.send(json.dumps({"type": "message", "text": text, "client_id": str(uuid.uuid4())}))
+                    self.result.sent += 1
+                except ConnectionClosed:
+                    self.result.errors += 1
             await asyncio.sleep(0.002)
         self.result.send_seconds = time.monotonic() - started
         deadline = time.monotonic() + drain
@@ -192,11 +218,13 @@ class _Worker:
         return result
 
     async def close_all(self) -> None:
-        for task in self.readers:
-            task.cancel()
-        sockets = [*self.senders, *self.idle]
+        sockets = list(self.idle)
+        for pair in self.pairs:
+            for task in pair.readers:
+                task.cancel()
+            sockets += [end for end in (pair.sender, pair.receiver) if end is not None]
         await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
-        self.senders, self.idle, self.readers = [], [], []
+        self.pairs, self.idle = [], []
 
 
 def _serve(spec: WorkerSpec, pipe: Connection) -> None:

@@ -16,6 +16,7 @@ import copy
 import json
 import math
 import platform
+import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -181,14 +182,29 @@ def plain_url(database_url: str) -> str:
     return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-def start_stack(stack: Stack) -> None:
+# The small stack serves the 1k side of the search and matching rows only: no chat replicas,
+# which also keeps the two stacks' database connections well under PostgreSQL's limit.
+SMALL_STACK = ("gateway", "verifier", "auth", "listings", "requests")
+READY = {
+    "verifier": "AUTH_VERIFIER_PORT",
+    "auth": "AUTH_PORT",
+    "listings": "LISTINGS_PORT",
+    "requests": "REQUESTS_PORT",
+    "chat_a": "CHAT_A_PORT",
+    "chat_b": "CHAT_B_PORT",
+}
+
+
+def start_stack(stack: Stack, processes: tuple[str, ...] = ()) -> None:
+    """The Procfile (all of it, or ``processes``) under honcho; returns once every part is ready."""
     stack.prepare()
+    ports = [port for name, port in READY.items() if not processes or name in processes]
     stack.start(
+        *processes,
         wait_for=(
-            *(stack.service_url(port, "/ready") for port in ("AUTH_PORT", "AUTH_VERIFIER_PORT", "LISTINGS_PORT")),
-            *(stack.service_url(port, "/ready") for port in ("REQUESTS_PORT", "CHAT_A_PORT", "CHAT_B_PORT")),
+            *(stack.service_url(port, "/ready") for port in ports),
             stack.service_url("GATEWAY_ADMIN_PORT", "/ping"),
-        )
+        ),
     )
 
 
@@ -216,7 +232,7 @@ class Suite:
         ensure_wrk()
         self.log("starting two stacks (Procfile under honcho) ...")
         with ThreadPoolExecutor(2) as pool:
-            for future in [pool.submit(start_stack, self.large), pool.submit(start_stack, self.small)]:
+            for future in [pool.submit(start_stack, self.large), pool.submit(start_stack, self.small, SMALL_STACK)]:
                 future.result()
         self.log(f"people, listings and chats through the API ({self.sizes.chats} chats) ...")
         self.people = asyncio.run(populate(self.large.gateway, self.sizes.realtors, self.sizes.chats, self.sizes.chats))
@@ -571,6 +587,13 @@ class Suite:
     def tear_down(self) -> None:
         for process in reversed(self.processes):
             process.stop()
+        # The logs outlive the run's directories: var/bench/logs/<stack>/ (replaced by the next run).
+        logs = self.output.parent / "logs"
+        shutil.rmtree(logs, ignore_errors=True)
+        for name, stack in (("large", self.large), ("small", self.small)):
+            for honcho in stack.processes:
+                stack.stop(honcho)
+            shutil.copytree(stack.workdir, logs / name, ignore=shutil.ignore_patterns("keys", "secrets", "media"))
         for stack in (self.large, self.small):
             try:
                 stack.destroy()
