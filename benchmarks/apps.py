@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -61,7 +61,8 @@ def bare_relay() -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.redis = Redis.from_url(redis_url)
+        # Publishers wait for a free connection rather than fail when all are busy.
+        app.state.redis = Redis(connection_pool=BlockingConnectionPool.from_url(redis_url, max_connections=32))
         listener = asyncio.create_task(fan_in(Redis.from_url(redis_url)))
         yield
         listener.cancel()
