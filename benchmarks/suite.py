@@ -305,7 +305,7 @@ class Suite:
             process.wait_until_answers(f"http://127.0.0.1:{self.ports[name]}/hello")
         relay_env = {
             "BENCH_RELAY_REDIS_URL": self.large.env["REDIS_URL"],
-            "BENCH_RELAY_CHANNEL": f"{self.large.env['NAMESPACE']}:bench-relay",
+            "BENCH_RELAY_CHANNEL": f"bench-relay-{self.large.run_id}",
         }
         for name in ("relay_a", "relay_b"):
             process = uvicorn(name, "benchmarks.apps:bare_relay", self.ports[name], "chat_a", self.logs, relay_env)
@@ -474,7 +474,9 @@ class Suite:
 
             def run(rate: float) -> StepResult:
                 sizes = self.sizes
-                result = workers.step(next(steps), rate, sizes.step_seconds, sizes.drain_seconds, sizes.settle_seconds)
+                # Long enough for ~200 messages, so a p99 is not just the slowest of a handful.
+                seconds = min(max(sizes.step_seconds, 200 / rate), 3 * sizes.step_seconds)
+                result = workers.step(next(steps), rate, seconds, sizes.drain_seconds, sizes.settle_seconds)
                 self.log(
                     f"  {name:5s} {rate:8.0f} msg/s offered: sent {result.sent} received {result.received}"
                     f" p99 {result.p99_ms:7.1f} ms errors {result.errors}"
