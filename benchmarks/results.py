@@ -133,3 +133,26 @@ def render_table(rows: list[Row]) -> str:
 def write_json(path: Path, rows: list[Row], meta: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"meta": meta, "rows": [row.as_json() for row in rows]}, indent=2, ensure_ascii=False))
+
+
+def markdown_table(results: dict[str, Any]) -> str:
+    """A results.json as a Markdown table (for docs/performance.md)."""
+
+    def cell(row: dict[str, Any], name: str) -> str:
+        return _figure(row[name])
+
+    lines = [
+        "| row | median | spread | target | result | measured / baseline | gen CPU |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in results["rows"]:
+        verdict = {True: "pass", False: "**FAIL**", None: "info" if row["rounds"] else "not run"}[row["passed"]]
+        parts = f"{cell(row, 'measured')} / {cell(row, 'baseline')}" if row["baseline"] else cell(row, "measured")
+        cpu = row["generator_cpu_share"]
+        spread = f"{cell(row, 'min')}..{cell(row, 'max')}" if row["rounds"] else "-"
+        lines.append(
+            f"| {row['title']} | {cell(row, 'median')} | {spread} "
+            f"| {row['target'] or '-'} | {verdict} | {parts} {row['measured_unit']} "
+            f"| {'-' if cpu is None else f'{cpu:.0%}'} |"
+        )
+    return "\n".join(lines)

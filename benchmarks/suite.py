@@ -35,7 +35,7 @@ from benchmarks import seed
 from benchmarks.matching import Probe, open_probe, visible_after
 from benchmarks.outbox import message_sent_envelopes, publisher_rate, relay_rate
 from benchmarks.population import Population, populate
-from benchmarks.results import Row, render_table, write_json
+from benchmarks.results import Row, markdown_table, render_table, write_json
 from benchmarks.sockets import PairSpec, RateSearch, SocketWorkers, StepResult, WorkerSpec, generator_share, split
 from benchmarks.system import (
     BIN,
@@ -618,11 +618,15 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="every row once on tiny sizes (seconds, not minutes)")
     parser.add_argument("--rounds", type=int, help="rounds (default: 3, smoke: 1)")
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"JSON results (default: {RESULTS})")
+    parser.add_argument("--markdown", type=Path, metavar="RESULTS", help="print a results.json as Markdown and exit")
     parser.add_argument("--only", help=f"comma-separated groups of rows: {','.join(GROUPS)} (default: all)")
     parser.add_argument(
         "--set", action="append", default=[], metavar="SIZE=VALUE", help="override one size, e.g. --set chats=200"
     )
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown_table(json.loads(args.markdown.read_text())))
+        return
     raise_open_files_limit()
     sizes = SMOKE if args.smoke else FULL
     if args.rounds:
