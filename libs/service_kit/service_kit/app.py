@@ -13,12 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from service_kit.middleware import (
-    MetricsMiddleware,
-    RequestIdMiddleware,
-    TrailingSlashMiddleware,
-    UnhandledErrorMiddleware,
-)
+from service_kit.middleware import ServiceMiddleware
 from service_kit.uploads import UploadRejected, UploadTooLarge
 
 logger = logging.getLogger(__name__)
@@ -105,10 +100,7 @@ def create_service_app(
         **fastapi_options,
     )
     app.router.redirect_slashes = False
-    app.add_middleware(UnhandledErrorMiddleware)
-    app.add_middleware(MetricsMiddleware, service=service)
-    app.add_middleware(TrailingSlashMiddleware)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(ServiceMiddleware, service=service)
     app.add_exception_handler(RequestValidationError, validation_error)
     table = {**KIT_ERRORS, **(errors or {})}
     answer = _error_table(table)
