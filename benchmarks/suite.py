@@ -33,6 +33,7 @@ from websockets.asyncio.client import connect
 
 from benchmarks import seed
 from benchmarks.matching import Probe, open_probe, visible_after
+from benchmarks.notifications import match_on_socket, push_decision, queue_settled, register_devices, relay_latency
 from benchmarks.outbox import message_sent_envelopes, publisher_rate, relay_rate
 from benchmarks.population import Population, populate
 from benchmarks.results import Row, markdown_table, render_table, write_json
@@ -61,7 +62,7 @@ P99_BUDGET_MS = 50.0
 # buyer sends at most 1.5 a second, so the offered chat rate tops out at 1.5 x chats.
 MAX_RATE_PER_CHAT = 1.5
 # Rows come in groups measured together; `--only` picks some (a partial table, for working on one).
-GROUPS = ("http", "chat", "memory", "matching", "outbox")
+GROUPS = ("http", "chat", "memory", "matching", "outbox", "notifications")
 # The gateway's forwardAuth middleware (gateway/dynamic.yml), put in front of the hello app.
 GATEWAY_AUTH_MIDDLEWARE = "auth"
 
@@ -86,6 +87,7 @@ class Sizes:
     match_probes: int
     outbox_events: int
     deep_skip: int
+    notification_probes: int
 
 
 FULL = Sizes(
@@ -107,6 +109,7 @@ FULL = Sizes(
     match_probes=100,
     outbox_events=20_000,
     deep_skip=200,
+    notification_probes=100,
 )
 SMOKE = Sizes(
     rounds=1,
@@ -127,6 +130,7 @@ SMOKE = Sizes(
     match_probes=2,
     outbox_events=1_000,
     deep_skip=10,
+    notification_probes=3,
 )
 
 
@@ -169,7 +173,16 @@ def table_rows(queries: list[str]) -> list[Row]:
         Row("socket_kept_kib", "RSS kept after close per socket (KiB)", "<=", 4, unit="KiB", measured_unit="KiB"),
         Row("match_p99", "match visible p99 100k / 1k open requests", "<=", 1.5, measured_unit="ms"),
         Row("outbox", "outbox relay / aio-pika batched confirms", ">=", 0.5, measured_unit="ev/s"),
-        # Notifications service (to come): its rows go here, e.g. a delivery rate against the bare relay.
+        # The notifications service: p99s in ms, each beside the bare relay's p99 for one frame (raw fan-out).
+        Row(
+            "match_notified_p99",
+            "listing -> match on the buyer's socket p99 (ms)",
+            "<=",
+            1000,
+            unit="ms",
+            measured_unit="ms",
+        ),
+        Row("push_decided_p99", "message -> push decision p99 (ms)", "<=", 1000, unit="ms", measured_unit="ms"),
     ]
     return rows
 
@@ -192,6 +205,8 @@ READY = {
     "requests": "REQUESTS_PORT",
     "chat_a": "CHAT_A_PORT",
     "chat_b": "CHAT_B_PORT",
+    "notifications_a": "NOTIFICATIONS_A_PORT",
+    "notifications_b": "NOTIFICATIONS_B_PORT",
 }
 
 
@@ -245,6 +260,9 @@ class Suite:
             "small": asyncio.run(self._probe(self.small, self.small_people)),
         }
         asyncio.run(self._fill_reader_chat())
+        if "notifications" in self.groups:
+            sellers = {chat.seller.id: chat.seller for chat in self.people.chats}
+            asyncio.run(register_devices(self.large.gateway, list(sellers.values())))
         self.card_id = asyncio.run(self._active_listing(self.large))
         self._start_baselines()
 
@@ -555,6 +573,30 @@ class Suite:
         self.log(f"  outbox relay {relayed:,.0f} events/s, aio-pika {baseline:,.0f} events/s")
         self.rows["outbox"].add(relayed / baseline, measured=relayed, baseline=baseline)
 
+    def notifications_round(self, round_index: int) -> None:
+        count = self.sizes.notification_probes
+        env = self.large.env
+        asyncio.run(queue_settled(env["RABBITMQ_URL"], f"{env['NAMESPACE']}.notifications"))
+        relay = asyncio.run(
+            relay_latency(
+                f"ws://127.0.0.1:{self.ports['relay_a']}",
+                f"ws://127.0.0.1:{self.ports['relay_b']}",
+                f"notifications-{round_index}",
+                count,
+            )
+        )
+        matched = asyncio.run(match_on_socket(self.probes["large"], count))
+        # A chat of its own for each probe and round: the seller is away from all of them.
+        chats = self.people.chats[round_index * count : (round_index + 1) * count] or self.people.chats[:count]
+        decided = asyncio.run(push_decision(self.large.gateway, chats, self.large.env["NOTIFICATIONS_DATABASE_URL"]))
+        baseline = p99(relay)
+        self.log(
+            f"  match on socket p99 {p99(matched):.0f} ms, push decision p99 {p99(decided):.0f} ms,"
+            f" bare relay p99 {baseline:.1f} ms"
+        )
+        self.rows["match_notified_p99"].add(p99(matched), measured=p99(matched), baseline=baseline)
+        self.rows["push_decided_p99"].add(p99(decided), measured=p99(decided), baseline=baseline)
+
     # ---- the run --------------------------------------------------------------------------------
 
     def run(self) -> list[Row]:
@@ -569,6 +611,7 @@ class Suite:
                     "memory": self.memory_round,
                     "matching": self.matching_round,
                     "outbox": partial(self.outbox_round, round_index),
+                    "notifications": partial(self.notifications_round, round_index),
                 }
                 for group in self.groups:
                     rounds[group]()

@@ -31,6 +31,8 @@ REQUIRED_ROWS = {
     "socket_kept_kib",
     "match_p99",
     "outbox",
+    "match_notified_p99",
+    "push_decided_p99",
 }
 
 
