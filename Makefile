@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 ENV_FILE := deploy/local.env
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test unit lint setup browser clean bench contracts
+.PHONY: run test unit lint setup browser clean bench contracts announce
 
 $(INSTALLED): requirements/constraints.txt requirements/runtime.txt requirements/dev.txt scripts/link_packages.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ contracts: $(INSTALLED)
 
 bench: setup
 	$(BIN)/python -m benchmarks
+
+# An operator's announcement (kind news) to every user who allows news, on the local stack:
+#   make announce TITLE="Новое в приложении" BODY="..." [ROLES="realtor agency"]
+announce: setup
+	@test -n "$(TITLE)" -a -n "$(BODY)" || { echo 'usage: make announce TITLE="..." BODY="..." [ROLES="realtor agency"]' >&2; exit 2; }
+	$(BIN)/honcho --env $(ENV_FILE) run sh -c 'DATABASE_URL=$$NOTIFICATIONS_DATABASE_URL exec $(BIN)/python -m notifications_service.announce "$$@"' announce --title "$(TITLE)" --body "$(BODY)" $(foreach role,$(ROLES),--role $(role))
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
