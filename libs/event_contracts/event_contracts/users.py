@@ -12,7 +12,7 @@ Name = Annotated[str, event_text(100)]
 
 
 class UserProfile(EventData):
-    """What other services show of a user."""
+    """What other services show of a user, and the user's notification settings (seed #5)."""
 
     producer = "auth"
 

@@ -112,6 +112,8 @@ class PushDelivery(Base):
     __table_args__ = (
         UniqueConstraint("notification_id", "device_id", name="uq_push_deliveries_once"),
         Index("ix_push_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+        # Removing a device (unregistered, moved, signed out) deletes its deliveries.
+        Index("ix_push_deliveries_device", "device_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

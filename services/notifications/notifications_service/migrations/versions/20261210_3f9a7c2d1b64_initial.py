@@ -162,9 +162,11 @@ def upgrade() -> None:
         unique=False,
         postgresql_where=sa.text("status = 'pending'"),
     )
+    op.create_index("ix_push_deliveries_device", "push_deliveries", ["device_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_push_deliveries_device", table_name="push_deliveries")
     op.drop_index(
         "ix_push_deliveries_due", table_name="push_deliveries", postgresql_where=sa.text("status = 'pending'")
     )
