@@ -348,6 +348,9 @@ class Suite:
         web["address"] = f"127.0.0.1:{self.ports['traefik']}"
         static["entryPoints"]["webauth"] = copy.deepcopy(web) | {"address": f"127.0.0.1:{self.ports['traefik_auth']}"}
         static["entryPoints"]["traefik"]["address"] = f"127.0.0.1:{self.ports['traefik_admin']}"
+        # Unused here (forwardAuth calls the large stack's gateway), but bound: not on the fixed 8091 another
+        # Traefik of the machine (a `make run`, another bench) may hold.
+        static["entryPoints"]["internal"]["address"] = f"127.0.0.1:{free_port()}"
         static["providers"] = {"file": {"directory": str(directory / "dynamic"), "watch": False}}
         (directory / "dynamic").mkdir()
         (directory / "dynamic" / "gateway.yml").write_text((ROOT / "gateway" / "dynamic.yml").read_text())
