@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -95,8 +96,10 @@ def _chat_with_burst(
     """A new listing of the realtor, a chat the buyer opens about it, and five messages from the buyer.
 
     With ``seller_open`` the realtor has the chat open on another device meanwhile (the socket is returned).
+    The listing is in a city of its own: the other tests' buyer requests must not match it.
     """
-    listing = _publish(gateway, realtor)
+    city = f"Чатск-{uuid.uuid4().hex[:8]}"
+    listing = _publish(gateway, realtor, city=city, location=f"ул. Тверская, 7, {city}")
     body = {"buyer_id": user_id(gateway, buyer), "seller_id": user_id(gateway, realtor), "property_id": listing}
     deadline = time.monotonic() + 15
     created = gateway.post("/chat/create_chat", json=body, headers=buyer)
