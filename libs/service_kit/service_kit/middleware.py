@@ -103,6 +103,9 @@ class MetricsMiddleware:
             HTTP_LATENCY.labels(self.service, scope["method"], template).observe(time.perf_counter() - started)
 
 
+_INTERNAL_ERROR = b'{"detail":"Internal server error","code":"internal_error"}'
+
+
 class UnhandledErrorMiddleware:
     """Answers an unexpected error with a JSON 500 and keeps the connection usable.
 
@@ -138,4 +141,6 @@ class UnhandledErrorMiddleware:
                     "headers": [(b"content-type", b"application/json")],
                 }
             )
-            await send({"type": "http.response.body", "body": b'{"detail":"Internal server error"}'})
+            await send(
+                {"type": "http.response.body", "body": b'{"detail":"Internal server error","code":"internal_error"}'}
+            )

@@ -76,8 +76,10 @@ class UserPublic(BaseModel):
     notifications_responses: bool
     notifications_contacts: bool
     notifications_news: bool
-    avatar_url: str | None
-    licenses_url: str | None
+    avatar: str | None = Field(description="URL of the profile photo")
+    licenses: str | None = Field(description="URL of the licence scan")
+    avatar_url: str | None = Field(deprecated="Use `avatar`", description="Same as `avatar`")
+    licenses_url: str | None = Field(deprecated="Use `licenses`", description="Same as `licenses`")
 
 
 class UserUpdated(BaseModel):

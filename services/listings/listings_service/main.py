@@ -9,17 +9,17 @@ from listings_service.container import ListingsContainer
 from listings_service.domain.listings import InvalidListing, NotOwner, PropertyNotFound
 from listings_service.settings import ListingsSettings, get_settings
 from service_kit.app import ErrorAnswer
-
-
-def _field_error(error: Exception) -> list[dict[str, object]]:
-    """FastAPI's own validation shape, so clients read every 422 the same way."""
-    return [{"type": "value_error", "loc": ["body", cast(InvalidListing, error).field], "msg": str(error)}]
-
+from service_kit.errors import VALIDATION_ERROR, field_errors
 
 ERRORS: dict[type[Exception], ErrorAnswer] = {
-    PropertyNotFound: ErrorAnswer(status.HTTP_404_NOT_FOUND, "Property not found"),
-    NotOwner: ErrorAnswer(status.HTTP_403_FORBIDDEN, "Only the owner of this property may change it"),
-    InvalidListing: ErrorAnswer(status.HTTP_422_UNPROCESSABLE_CONTENT, _field_error),
+    PropertyNotFound: ErrorAnswer(status.HTTP_404_NOT_FOUND, "not_found", "Property not found"),
+    NotOwner: ErrorAnswer(status.HTTP_403_FORBIDDEN, "not_owner", "Only the owner of this property may change it"),
+    # FastAPI's own validation shape, so clients read every 422 the same way.
+    InvalidListing: ErrorAnswer(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        VALIDATION_ERROR,
+        field_errors(lambda error: ("body", cast(InvalidListing, error).field)),
+    ),
 }
 
 

@@ -19,6 +19,7 @@ from auth_service.schemas import (
     UserUpdated,
 )
 from marketplace_rules.vocabulary import ROLE_LABELS, Role
+from service_kit.errors import error_responses
 from service_kit.uploads import CleanFile, MediaStore, clean_image_in_worker, read_limited
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -53,12 +54,26 @@ def user_public(user: User, media: MediaStore) -> UserPublic:
         notifications_responses=user.notifications_responses,
         notifications_contacts=user.notifications_contacts,
         notifications_news=user.notifications_news,
+        avatar=media.url(user.avatar),
+        licenses=media.url(user.licenses),
         avatar_url=media.url(user.avatar),
         licenses_url=media.url(user.licenses),
     )
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model_exclude_none=True)
+# Every JSON body over 1 MiB is refused by the gateway (413) before it reaches the service.
+_JSON_BODY = (status.HTTP_413_CONTENT_TOO_LARGE, "The body is larger than 1 MiB (refused by the gateway)")
+_SMS_DOWN = (status.HTTP_503_SERVICE_UNAVAILABLE, "The SMS could not be sent now; try again shortly")
+_SEND_LIMIT = (status.HTTP_429_TOO_MANY_REQUESTS, "A code was sent to this phone (or from this address) too recently")
+_BAD_CODE = (status.HTTP_400_BAD_REQUEST, "Unknown phone, or a wrong, expired or used-up code (code `invalid_code`)")
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model_exclude_none=True,
+    responses=error_responses(_JSON_BODY, _SEND_LIMIT, _SMS_DOWN),
+)
 async def register(body: UserRegister, work: UnitOfWorkDep, container: Container, ip: ClientIp) -> MessageWithCode:
     """Creates the user and sends an activation code by SMS.
 
@@ -71,21 +86,21 @@ async def register(body: UserRegister, work: UnitOfWorkDep, container: Container
     )
 
 
-@router.post("/activate")
+@router.post("/activate", responses=error_responses(_BAD_CODE, _JSON_BODY))
 async def activate(body: PhoneAndCode, work: UnitOfWorkDep, container: Container) -> Message:
     """Checks the code without using it up, so the seed's register -> activate -> token flow works."""
     await container.accounts.activate(work, body.phone, body.activation_code)
     return Message(message="User activated successfully")
 
 
-@router.post("/token")
+@router.post("/token", responses=error_responses(_BAD_CODE, _JSON_BODY))
 async def token(body: PhoneAndCode, work: UnitOfWorkDep, container: Container) -> AccessToken:
     """Exchanges a code for an access token; the code cannot be used again."""
     access_token = await container.accounts.issue_token(work, body.phone, body.activation_code)
     return AccessToken(access_token=access_token)
 
 
-@router.post("/reset", response_model_exclude_none=True)
+@router.post("/reset", response_model_exclude_none=True, responses=error_responses(_JSON_BODY, _SEND_LIMIT, _SMS_DOWN))
 async def reset(body: PhoneOnly, work: UnitOfWorkDep, container: Container, ip: ClientIp) -> MessageWithCode:
     """Sends a new code: also how a returning user logs in. Unknown phones get the same answer."""
     code = await container.accounts.send_new_code(work, body.phone, ip)
@@ -98,7 +113,13 @@ async def me(principal: CurrentUser, session: ReadSession, container: Container)
     return user_public(user, container.media)
 
 
-@router.put("/update")
+@router.put(
+    "/update",
+    responses=error_responses(
+        (status.HTTP_403_FORBIDDEN, "`phone` is not the caller's (code `not_your_account`)"),
+        (status.HTTP_413_CONTENT_TOO_LARGE, "A file, or the request, is over its size limit"),
+    ),
+)
 async def update(
     form: Annotated[ProfileForm, Form()],
     principal: CurrentUser,
@@ -122,7 +143,12 @@ async def update(
     return UserUpdated(message="User updated successfully", user=user_public(user, container.media))
 
 
-@router.delete("/delete")
+@router.delete(
+    "/delete",
+    responses=error_responses(
+        (status.HTTP_403_FORBIDDEN, "`phone` is not the caller's (code `not_your_account`)"), _JSON_BODY
+    ),
+)
 async def delete(
     body: Annotated[PhoneOnly, Body()], principal: CurrentUser, work: UnitOfWorkDep, container: Container
 ) -> Message:
@@ -131,7 +157,10 @@ async def delete(
     return Message(message="User deleted successfully")
 
 
-@router.get("/list")
+@router.get(
+    "/list",
+    responses=error_responses((status.HTTP_429_TOO_MANY_REQUESTS, "Over the gateway's rate limit for this caller")),
+)
 async def list_users(
     principal: CurrentUser,
     session: ReadSession,
