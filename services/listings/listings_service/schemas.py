@@ -80,7 +80,13 @@ class ListingFields(_Input):
             "refused (422) when there is none"
         ),
     )
-    district: Place | None = None
+    district: Place | None = Field(
+        default=None,
+        description=(
+            "When absent, search and matching use the district `location` names "
+            "('Москва, Центральный район, ул. Тверская, 1', '..., р-н Хамовники, ...', '..., ЦАО, ...')"
+        ),
+    )
     price: Price | None = None
     currency: Currency | None = None
     title: Line | None = None
@@ -232,7 +238,11 @@ class SearchQuery(_Input):
     type: PropertyType | None = None
     subtype: Subtype | None = None
     city: Place | None = Field(default=None, description="Case, spacing, ё/е and a 'г.' prefix do not matter")
-    district: Place | None = Field(default=None, description="Case, spacing and ё/е do not matter")
+    district: Place | None = Field(
+        default=None,
+        description="Case, spacing, ё/е and a marker word do not matter: 'Центральный', 'Центральный район', "
+        "'р-н Центральный' and 'ЦАО' are one district; listings without one are found by their address's",
+    )
     price_min: Bound | None = Field(default=None, description="In `currency`, converted to RUB")
     price_max: Bound | None = Field(default=None, description="In `currency`, converted to RUB")
     currency: Currency = Field(default="RUB", description="Currency of price_min and price_max")
