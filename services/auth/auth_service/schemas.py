@@ -50,6 +50,9 @@ class AccessToken(BaseModel):
 
 
 class UserPublic(BaseModel):
+    """In GET /users/list, another user's contacts (phone, email, whatsapp, telegram, viber, zoom, licenses)
+    are shown only when the two share a chat: otherwise the phone is masked and the others are null."""
+
     id: int
     phone: str
     first_name: str

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body, File, Form, Query, UploadFile, status
 
 from auth_service.api.deps import ClientIp, Container, CurrentUser, ReadSession, UnitOfWorkDep
 from auth_service.domain.accounts import ProfileFiles
+from auth_service.domain.contacts import mask_phone, visible_contacts
 from auth_service.models import User
 from auth_service.schemas import (
     AccessToken,
@@ -25,11 +26,13 @@ from service_kit.uploads import CleanFile, MediaStore, clean_image_in_worker, re
 router = APIRouter(prefix="/users", tags=["users"])
 
 
-def user_public(user: User, media: MediaStore) -> UserPublic:
+def user_public(user: User, media: MediaStore, *, contacts: bool = True) -> UserPublic:
+    """The profile; without ``contacts`` (a stranger's view) the phone is masked and the rest of them null."""
     role = Role(user.role)
+    licenses = media.url(user.licenses) if contacts else None
     return UserPublic(
         id=user.id,
-        phone=user.phone,
+        phone=user.phone if contacts else mask_phone(user.phone),
         first_name=user.first_name,
         last_name=user.last_name,
         middle_name=user.middle_name,
@@ -38,12 +41,12 @@ def user_public(user: User, media: MediaStore) -> UserPublic:
         is_active=user.is_active,
         sex=user.sex,
         city=user.city,
-        email=user.email,
+        email=user.email if contacts else None,
         user_type=user.user_type,
-        whatsapp=user.whatsapp,
-        telegram=user.telegram,
-        viber=user.viber,
-        zoom=user.zoom,
+        whatsapp=user.whatsapp if contacts else None,
+        telegram=user.telegram if contacts else None,
+        viber=user.viber if contacts else None,
+        zoom=user.zoom if contacts else None,
         prop_city=user.prop_city,
         prop_offer=user.prop_offer,
         prop_type=user.prop_type,
@@ -55,9 +58,9 @@ def user_public(user: User, media: MediaStore) -> UserPublic:
         notifications_contacts=user.notifications_contacts,
         notifications_news=user.notifications_news,
         avatar=media.url(user.avatar),
-        licenses=media.url(user.licenses),
+        licenses=licenses,
         avatar_url=media.url(user.avatar),
-        licenses_url=media.url(user.licenses),
+        licenses_url=licenses,
     )
 
 
@@ -168,6 +171,10 @@ async def list_users(
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, description="Capped at the configured maximum (100)")] = 10,
 ) -> list[UserPublic]:
+    """Seed #8: activated users. Phone, e-mail, messenger handles and licence are shown for the caller and
+    the users who share a chat with the caller; the others get the phone masked (`+7 919 ***-**-79`) and null.
+    """
     capped = min(limit, container.settings.users_list_max_limit)
     users = await container.accounts.list_users(session, skip, capped)
-    return [user_public(user, container.media) for user in users]
+    shown = await visible_contacts(session, principal.user_id, [user.id for user in users])
+    return [user_public(user, container.media, contacts=user.id in shown) for user in users]
