@@ -2,6 +2,7 @@
 
 - The error shape: every documented 4xx/5xx without a body of its own gets
   ``ErrorBody``, and FastAPI's 422 model gains the ``code`` every answer carries.
+- A body that cannot be parsed at all is FastAPI's 400: documented on every operation that takes one.
 - The bearer scheme: each operation behind the kit's principal dependencies
   declares it (so the docs show "Authorize") and documents its 401; an operation
   where a token is optional (``optional_principal``) says so with an empty
@@ -19,6 +20,7 @@ BEARER = "bearerAuth"
 # A second name for the same scheme marks the operations where a token is optional; it is folded into BEARER.
 OPTIONAL_BEARER = "bearerAuthOptional"
 ERROR_REF = {"$ref": f"#/components/schemas/{ErrorBody.__name__}"}
+UNPARSABLE_BODY = "The body cannot be parsed: not UTF-8 JSON, or a broken form (code `bad_request`)"
 _METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
 
@@ -60,6 +62,8 @@ def _complete_operation(operation: dict[str, Any]) -> None:
         operation["security"] = [{BEARER: []}, {}]
     if names & {BEARER, OPTIONAL_BEARER}:
         responses.setdefault("401", {"description": DESCRIPTIONS[401]})
+    if "requestBody" in operation:
+        responses.setdefault("400", {"description": UNPARSABLE_BODY})
     for status, response in responses.items():
         if status.isdigit() and int(status) >= 400 and status != "422" and "content" not in response:
             response["content"] = {"application/json": {"schema": ERROR_REF}}

@@ -68,7 +68,11 @@ def user_public(user: User, media: MediaStore, *, contacts: bool = True) -> User
 _JSON_BODY = (status.HTTP_413_CONTENT_TOO_LARGE, "The body is larger than 1 MiB (refused by the gateway)")
 _SMS_DOWN = (status.HTTP_503_SERVICE_UNAVAILABLE, "The SMS could not be sent now; try again shortly")
 _SEND_LIMIT = (status.HTTP_429_TOO_MANY_REQUESTS, "A code was sent to this phone (or from this address) too recently")
-_BAD_CODE = (status.HTTP_400_BAD_REQUEST, "Unknown phone, or a wrong, expired or used-up code (code `invalid_code`)")
+_BAD_CODE = (
+    status.HTTP_400_BAD_REQUEST,
+    "Unknown phone, or a wrong, expired or used-up code (code `invalid_code`); "
+    "or a body that cannot be parsed (code `bad_request`)",
+)
 
 
 @router.post(
