@@ -45,7 +45,7 @@ contracts: $(INSTALLED)
 	UPDATE_CONTRACTS=1 $(BIN)/python -m pytest -q -k test_openapi_matches_the_contract services
 
 bench: setup
-	$(BIN)/python benchmarks/gateway_overhead.py
+	$(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

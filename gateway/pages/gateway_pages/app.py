@@ -86,8 +86,7 @@ class GatewayPages:
             return
         if scope["type"] != "http":
             return
-        headers = dict(scope["headers"])
-        request_id = request_id_from(headers)
+        request_id = request_id_from(scope["headers"])
         path: str = scope["path"]
         reading = scope["method"] in ("GET", "HEAD")
         match = _ERROR_PATH.fullmatch(path)

@@ -15,12 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
 
 from service_kit.errors import VALIDATION_ERROR, error_code, field_errors
-from service_kit.middleware import (
-    MetricsMiddleware,
-    RequestIdMiddleware,
-    TrailingSlashMiddleware,
-    UnhandledErrorMiddleware,
-)
+from service_kit.middleware import ServiceMiddleware
 from service_kit.openapi import document_errors
 from service_kit.uploads import UploadRejected, UploadTooLarge
 
@@ -128,10 +123,7 @@ def create_service_app(
         **fastapi_options,
     )
     app.router.redirect_slashes = False
-    app.add_middleware(UnhandledErrorMiddleware)
-    app.add_middleware(MetricsMiddleware, service=service)
-    app.add_middleware(TrailingSlashMiddleware)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(ServiceMiddleware, service=service)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, http_error)
     table = {**KIT_ERRORS, **(errors or {})}

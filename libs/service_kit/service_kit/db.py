@@ -5,13 +5,21 @@ whoever opened the unit of work (the HTTP dependency, the event consumer, the
 socket handler of a chat frame) commits it once at the end or rolls it back.
 Side effects that must follow the outcome (send an SMS, delete replaced files,
 tell other replicas) are registered on the unit of work and run after it.
+
+The hottest reads skip sessions altogether: ``fetch_one``/``fetch_all`` run one
+SELECT on a pooled connection in autocommit mode, so a read costs one round trip
+(no BEGIN, no ROLLBACK, no liveness ping). A connection the server closed is
+never handed out (the pool checks it, without a round trip), and a read that
+still meets a dead connection is retried once on a fresh one.
 """
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, Select, event, text
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 logger = logging.getLogger(__name__)
@@ -56,9 +64,21 @@ async def _run_all(effects: list[SideEffect]) -> None:
         raise failure
 
 
+def _refuse_closed_connections(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Pool checkout: a connection whose server went away (a restart) is replaced, not handed out."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("connection closed by the server")
+
+
+def _dead_connection(error: DBAPIError) -> bool:
+    return bool(error.connection_invalidated)
+
+
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
-        self.engine: AsyncEngine = create_async_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(url, pool_size=pool_size, max_overflow=10)
+        event.listen(self.engine.sync_engine, "checkout", _refuse_closed_connections)
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # Transactions of read sessions are READ ONLY (asyncpg opens them so: no extra round trip).
         self._read_sessions = async_sessionmaker(self.engine.execution_options(postgresql_readonly=True))
@@ -89,6 +109,24 @@ class Database:
         """A session for reads only: PostgreSQL refuses writes in it, and it is never committed."""
         async with self._read_sessions() as session:
             yield session
+
+    async def fetch_all(self, query: Select[Any]) -> Sequence[Row[Any]]:
+        """The rows of one SELECT, in one round trip; retried once on a connection that died meanwhile."""
+        try:
+            return await self._fetch_all(query)
+        except DBAPIError as error:
+            if not _dead_connection(error):
+                raise
+            return await self._fetch_all(query)
+
+    async def fetch_one(self, query: Select[Any]) -> Row[Any] | None:
+        rows = await self.fetch_all(query.limit(1))
+        return rows[0] if rows else None
+
+    async def _fetch_all(self, query: Select[Any]) -> Sequence[Row[Any]]:
+        async with self._autocommit.connect() as connection:
+            rows: Sequence[Row[Any]] = (await connection.execute(query)).all()
+            return rows
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -12,7 +12,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from service_kit.app import ReadinessCheck, create_service_app
 from service_kit.logging import request_id_var
-from service_kit.middleware import RequestIdMiddleware
+from service_kit.middleware import ServiceMiddleware
 
 SERVICE = "kit-test"
 
@@ -122,7 +122,7 @@ async def test_request_id_with_a_trailing_newline_is_replaced() -> None:
         sent.append(message)
 
     scope: Scope = {"type": "http", "method": "GET", "path": "/", "headers": [(b"x-request-id", b"abcdefgh\n")]}
-    await RequestIdMiddleware(app)(scope, receive, send)
+    await ServiceMiddleware(app, SERVICE)(scope, receive, send)
     echoed = dict(sent[0]["headers"])[b"x-request-id"]
     assert b"\n" not in echoed
     assert re.fullmatch(rb"[0-9a-f]{32}", echoed)
