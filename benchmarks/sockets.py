@@ -154,7 +154,7 @@ class _Worker:
                     self.result.errors += 1
                 if not measure or frame.get("type") != "message":
                     continue
-                words = str(frame.get("content", "")).split(" ")
+                words = str(frame.get("text", "")).split(" ")
                 if len(words) == 3 and words[0] == PREFIX and int(words[1]) == self.step:
                     self.result.received += 1
                     self.result.latencies_ms.append((time.monotonic_ns() - int(words[2])) / 1e6)

@@ -22,6 +22,12 @@ from service_kit.app import ErrorAnswer
 from service_kit.errors import VALIDATION_ERROR, field_errors
 from service_kit.tasks import cancel_and_wait
 
+
+def _participants_loc(error: Exception) -> tuple[str, ...]:
+    field = cast(InvalidParticipants, error).field
+    return ("body", field) if field else ("body",)
+
+
 ERRORS: dict[type[Exception], ErrorAnswer] = {
     NotAParticipant: ErrorAnswer(status.HTTP_403_FORBIDDEN, "not_participant"),
     ChatNotFound: ErrorAnswer(status.HTTP_404_NOT_FOUND, "not_found"),
@@ -31,7 +37,7 @@ ERRORS: dict[type[Exception], ErrorAnswer] = {
     InvalidParticipants: ErrorAnswer(
         status.HTTP_422_UNPROCESSABLE_CONTENT,
         VALIDATION_ERROR,
-        field_errors(lambda error: ("body", cast(InvalidParticipants, error).field)),
+        field_errors(_participants_loc),
     ),
 }
 
