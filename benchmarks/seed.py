@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from marketplace_rules.money import RateTable
-from marketplace_rules.places import city_key, place_key
+from marketplace_rules.places import city_key, district_key, listing_district_key
 from marketplace_rules.vocabulary import rooms_range
 
 # City (weight, price per m² in RUB for sale); districts are optional parts of an address.
@@ -139,7 +139,7 @@ def listings(
             city,
             city_key(city),
             district,
-            place_key(district),
+            listing_district_key(district, f"{street}, {city}"),
             price,
             currency,
             price_rub,
@@ -205,7 +205,7 @@ def buyer_requests(
             city,
             city_key(city),
             district,
-            place_key(district),
+            district_key(district),
             deal_format,
             type_,
             _subtype(rng, type_) if rng.random() < 0.3 else None,

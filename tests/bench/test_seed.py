@@ -9,7 +9,7 @@ from benchmarks import seed
 from benchmarks.matching import PROBE_BUDGET_RUB, PROBE_PRICE_RUB
 from benchmarks.outbox import message_sent_envelopes
 from benchmarks.population import Chat, User
-from marketplace_rules.places import city_key, city_name, place_key
+from marketplace_rules.places import city_key, city_name, district_key, listing_district_key
 from marketplace_rules.vocabulary import rooms_range
 from service_kit.testing import validate_event
 
@@ -37,7 +37,7 @@ def test_listings_use_canonical_codes_and_rub_at_the_rate_table() -> None:
         assert row["status"] in {"active", "archived", "sold"}
         assert row["price"] > 0
         assert row["city_key"] == city_key(row["city"])
-        assert row["district_key"] == place_key(row["district"])
+        assert row["district_key"] == listing_district_key(row["district"], row["location"])
         rate = Decimal(str(RATES[row["currency"]]))
         assert row["price_rub"] == (row["price"] * rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
         assert row["living_area"] <= row["total_area"]
@@ -52,7 +52,7 @@ def test_requests_are_open_consistent_and_below_the_probe_budget() -> None:
     for row in rows:
         assert row["status"] == "open"
         assert row["city_key"] == city_key(row["city"])
-        assert row["district_key"] == place_key(row["district"])
+        assert row["district_key"] == district_key(row["district"])
         assert (row["rooms_min"], row["rooms_max"]) == rooms_range(row["total_rooms"])
         for field in ("deal_format", "type", "currency"):
             assert row[field] in codes(field), (field, row[field])

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.prefix) / "bin"
 
 # Services with a queue of their own, removed with the run.
-CONSUMERS = ("listings", "requests", "chat", "notifications")
+CONSUMERS = ("auth", "listings", "requests", "chat", "notifications")
 
 # Which base URL each upstream variable is built from (variables holding ports).
 UPSTREAMS = {

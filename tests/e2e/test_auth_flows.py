@@ -39,7 +39,9 @@ def test_seed_examples_1_to_8(gateway: httpx.Client, phone: str) -> None:
     assert updated.status_code == 200, updated.text
     assert updated.json()["message"] == "User updated successfully"
     assert updated.json()["user"]["last_name"] == "Петров"
-    image = gateway.get(updated.json()["user"]["avatar_url"])
+    user = updated.json()["user"]
+    assert user["avatar"] == user["avatar_url"] and user["licenses"] is None  # avatar_url: deprecated alias
+    image = gateway.get(user["avatar"])
     assert image.status_code == 200
     assert image.headers["content-type"] == "image/jpeg"
 
@@ -111,7 +113,8 @@ def test_garbage_gets_4xx_never_500(gateway: httpx.Client, app_client: Client, p
         headers=headers,
     )
     assert not_image.status_code == 422
-    assert "avatar" in not_image.json()["detail"]
+    (problem,) = not_image.json()["detail"]
+    assert (problem["loc"], not_image.json()["code"]) == (["body", "avatar"], "validation_error")
 
 
 @pytest.mark.local_stack

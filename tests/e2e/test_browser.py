@@ -156,15 +156,25 @@ def test_a_web_page_on_another_origin_signs_up_asks_and_chats(
         frame = receive(seller_socket)
         while frame["type"] != "message":
             frame = receive(seller_socket)
-        assert (frame["text"], frame["sender_id"]) == (question, me["body"]["id"])
+        assert (frame["content"], frame["sender_id"]) == (question, me["body"]["id"])
         answer = "Да, приходите в субботу"
-        seller_socket.send(f'{{"type": "message", "text": "{answer}", "client_id": "{uuid.uuid4()}"}}')
+        seller_socket.send(f'{{"type": "message", "content": "{answer}", "client_id": "{uuid.uuid4()}"}}')
         page.wait_for_function(
-            "text => window.seen.frames.some(f => f.type === 'message' && f.text === text)", arg=answer, timeout=10_000
+            "text => window.seen.frames.some(f => f.type === 'message' && f.content === text)",
+            arg=answer,
+            timeout=10_000,
         )
     messages = [f for f in page.evaluate("window.seen.frames") if f["type"] == "message"]
-    assert [(m["text"], m["sender_id"]) for m in messages] == [(question, me["body"]["id"]), (answer, seller_id)]
+    assert [(m["content"], m["sender_id"]) for m in messages] == [(question, me["body"]["id"]), (answer, seller_id)]
     assert page.evaluate("window.seen.closed") is None
+
+    # The history as the original server's pages read it: an array; its paging headers are exposed to the page.
+    history = page.evaluate(
+        "([chat, token]) => call('GET', `/chat/chat_messages/${chat}?limit=1`, {token})", [chat_id, token]
+    )
+    assert [(m["content"], m["sender_id"]) for m in history["body"]] == [(answer, seller_id)]
+    assert (history["lastSeq"], history["readSeq"]) == ("2", "0")
+    assert history["link"] == f'</chat/chat_messages/{chat_id}?before=2&limit=1>; rel="prev"'
 
     # The browser did preflight, and the gateway answered every preflight itself.
     routers = metric_counts(stack, "traefik_router_requests_total")

@@ -55,6 +55,11 @@ def chat_about_a_listing(
 ) -> tuple[int, dict[str, str], dict[str, str]]:
     realtor = app_client.login(phone, "realtor")
     buyer = app_client.login(f"+7917{phone[5:]}", "user")
+    return open_chat(gateway, buyer, realtor), buyer, realtor
+
+
+def open_chat(gateway: httpx.Client, buyer: dict[str, str], realtor: dict[str, str]) -> int:
+    """The realtor lists a flat, the buyer opens a chat about it; the chat's id."""
     form = {"deal_format": "sale", "type": "квартира", "location": "ул. Ленина 1, Казань", "price": "9000000"}
     listing = gateway.post("/properties/create", data=form | {"currency": "RUB", "title": "Двушка"}, headers=realtor)
     assert listing.status_code == 201, listing.text
@@ -70,7 +75,8 @@ def chat_about_a_listing(
         created = gateway.post("/chat/create_chat", json=body, headers=buyer)
     assert created.status_code == 201, created.text
     assert gateway.post("/chat/create_chat", json=body, headers=realtor).json()["id"] == created.json()["id"]
-    return created.json()["id"], buyer, realtor
+    chat_id: int = created.json()["id"]
+    return chat_id
 
 
 class Peer:
@@ -90,14 +96,14 @@ class Peer:
         if frame["type"] == "message":
             assert frame["seq"] not in self.texts, f"duplicate {frame}"
             self.seqs.append(frame["seq"])
-            self.texts[frame["seq"]] = frame["text"]
+            self.texts[frame["seq"]] = frame["content"]
 
     def send(self, text: str) -> int:
         """Sends until acknowledged, resending with the same client id across reconnects; returns the seq."""
         client_id = str(uuid.uuid4())
         while True:
             try:
-                self.ws.send(json.dumps({"type": "message", "text": text, "client_id": client_id}))
+                self.ws.send(json.dumps({"type": "message", "content": text, "client_id": client_id}))
                 while True:
                     frame = receive(self.ws)
                     if frame["type"] == "ack" and frame["client_id"] == client_id:
@@ -147,8 +153,12 @@ def test_chat_through_the_gateway_on_two_replicas(gateway: httpx.Client, app_cli
         assert b.seqs == s.seqs == list(range(1, 7))  # everyone's own messages echo back too
         assert b.texts == s.texts == dict(sent)
 
-        history = gateway.get(f"/chat/chat_messages/{chat_id}", headers=realtor).json()
-        assert [(m["seq"], m["text"]) for m in history["messages"]] == sent
+        # As the original server's clients read it: an array of {id, chat_id, sender_id, content, created_at}.
+        history = gateway.get(f"/chat/chat_messages/{chat_id}", headers=realtor)
+        assert [(m["seq"], m["content"]) for m in history.json()] == sent
+        assert {m["chat_id"] for m in history.json()} == {chat_id}
+        assert (history.headers["x-last-seq"], history.headers["x-read-seq"]) == ("6", "0")
+        assert "link" not in history.headers  # one page holds it all
 
         summary = gateway.get("/chat/my_chats", headers=realtor).json()[0]
         assert summary["id"] == chat_id and summary["last_message"]["preview"] == "риелтор 2"
@@ -214,4 +224,47 @@ def test_killing_a_replica_loses_and_duplicates_nothing(
         assert b.texts == s.texts == texts
         assert name_a not in (b.replica, s.replica)
     history = gateway.get(f"/chat/chat_messages/{chat_id}", headers=buyer).json()
-    assert [m["text"] for m in history["messages"]] == [texts[seq] for seq in range(1, 31)]
+    assert [m["content"] for m in history] == [texts[seq] for seq in range(1, 31)]
+    # Paged back through the gateway by the Link headers, newest page first.
+    pages, url = [], f"/chat/chat_messages/{chat_id}?limit=12"
+    while url:
+        page = gateway.get(url, headers=buyer)
+        pages.insert(0, [m["seq"] for m in page.json()])
+        url = page.links.get("prev", {}).get("url", "")
+    assert pages == [list(range(1, 7)), list(range(7, 19)), list(range(19, 31))]
+
+
+def listed_row(gateway: httpx.Client, headers: dict[str, str], wanted: int) -> dict[str, Any]:
+    """The row of user ``wanted`` in /users/list, paging as a client would."""
+    for skip in range(0, 100_000, 100):
+        page = gateway.get("/users/list", params={"skip": skip, "limit": 100}, headers=headers)
+        assert page.status_code == 200, page.text
+        rows = {row["id"]: row for row in page.json()}
+        if wanted in rows:
+            return rows[wanted]
+        assert len(rows) == 100, f"user {wanted} not listed"
+    raise AssertionError("unreachable")
+
+
+def test_contacts_are_masked_until_the_two_share_a_chat(gateway: httpx.Client, app_client: Client, phone: str) -> None:
+    realtor_phone = phone
+    realtor = app_client.login(realtor_phone, "realtor")
+    buyer = app_client.login(f"+7919{phone[5:]}", "user")
+    profile = {"phone": realtor_phone, "telegram": "@realtor", "email": "realtor@example.com"}
+    assert gateway.put("/users/update", data=profile, headers=realtor).status_code == 200
+    realtor_id = user_id(gateway, realtor)
+
+    before = listed_row(gateway, buyer, realtor_id)
+    assert before["phone"] == f"+7 {realtor_phone[2:5]} ***-**-{realtor_phone[-2:]}"
+    assert (before["telegram"], before["email"], before["first_name"]) == (None, None, "Иван")
+
+    open_chat(gateway, buyer, realtor)  # chat.created reaches auth as an event
+    deadline = time.monotonic() + 10
+    row = listed_row(gateway, buyer, realtor_id)
+    while row["phone"] != realtor_phone:
+        assert time.monotonic() < deadline, row
+        time.sleep(0.1)
+        row = listed_row(gateway, buyer, realtor_id)
+    assert (row["telegram"], row["email"]) == ("@realtor", "realtor@example.com")
+    stranger = app_client.login(f"+7920{phone[5:]}", "user")
+    assert listed_row(gateway, stranger, realtor_id)["phone"] == before["phone"]

@@ -101,14 +101,20 @@ def test_the_seed_curl_example_through_the_gateway(
 
     images = created["images"]
     assert isinstance(images, list) and len(images) == 2
-    for url in [*images, created["layout_url"], created["building_layout_url"], created["territory_layout_url"]]:
+    # The original server's names; the first version's names stay as deprecated aliases with the same values.
+    layouts = [created["layout"], created["building_layout"], created["territory_layout"]]
+    assert layouts == [created["layout_url"], created["building_layout_url"], created["territory_layout_url"]]
+    for url in [*images, *layouts]:
         served = gateway.get(str(url))
         assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
         with Image.open(io.BytesIO(served.content)) as image:
             assert image.size == (80, 60) and not image.getexif()
-    documents = created["document_file_urls"]
-    assert isinstance(documents, list)
-    assert [gateway.get(url).content for url in documents] == [PDF, PDF, PDF]
+    documents = [created["document_file1"], created["document_file2"], created["document_file3"]]
+    assert documents == created["document_file_urls"]
+    assert [gateway.get(str(url)).content for url in documents] == [PDF, PDF, PDF]
+    card = gateway.get(f"/properties/{created['id']}").json()  # anonymous: documents stay the owner's
+    assert card["layout"] == created["layout"] and card["images"] == images
+    assert (card["document_file1"], card["document_file2"], card["document_file3"]) == (None, None, None)
 
     found = gateway.get("/properties", params={"city": "anytown", "price_min": 13_499_999, "price_max": 13_500_001})
     assert created["id"] in [item["id"] for item in found.json()["items"]]

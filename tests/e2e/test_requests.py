@@ -153,3 +153,28 @@ def test_requests_are_the_buyers_own(gateway: httpx.Client, app_client: Client, 
     assert gateway.patch(path, json={"status": "closed"}, headers=buyer).json()["status"] == "closed"
     assert gateway.delete(path, headers=buyer).json() == {"message": "Request deleted successfully"}
     assert gateway.get("/users/my_requests", headers=buyer).json() == []
+
+
+def test_a_listing_naming_its_district_only_in_the_address_matches_the_seed_request(
+    gateway: httpx.Client, app_client: Client, phone: str
+) -> None:
+    """Seed #9 has no district field: a realtor writes it into `location`; seed #11 asks for "Центральный"."""
+    buyer = app_client.login(phone, "user")
+    realtor = app_client.login(f"+7928{phone[5:]}", "realtor")
+    request_id = gateway.post("/users/create_request", json=SEED_REQUEST, headers=buyer).json()["id"]
+    seed_fields = {name: value for name, value in FITTING_LISTING.items() if name not in ("city", "district")}
+    created = gateway.post(
+        "/properties/create",
+        data=seed_fields | {"location": "Москва, Центральный район, ул. Тверская, 1"},
+        files=[("images", ("front.jpg", _photo(), "image/jpeg"))],
+        headers=realtor,
+    )
+    assert created.status_code == 201, created.text
+    listing = created.json()
+    assert (listing["city"], listing["district"]) == ("Москва", None)
+
+    assert _poll(lambda: listing["id"] in _matched_ids(gateway, buyer, request_id), within=5.0), "no match"
+    found = gateway.get("/properties", params={"city": "Москва", "district": "Центральный", "limit": 100})
+    assert listing["id"] in [item["id"] for item in found.json()["items"]]
+    okrug = gateway.get("/properties", params={"city": "москва", "district": "ЦАО", "limit": 100})
+    assert listing["id"] in [item["id"] for item in okrug.json()["items"]]

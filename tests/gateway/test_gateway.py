@@ -671,7 +671,8 @@ def test_launcher_renders_one_static_config(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- CORS
 
 PAGE_ORIGIN = "http://127.0.0.1:5173"  # a web page on another origin than the gateway
-EXPOSED = {"retry-after", "x-request-id", "link"}
+# Link and the read marks page chat history (GET /chat/chat_messages/{chat_id}).
+EXPOSED = {"retry-after", "x-request-id", "link", "x-last-seq", "x-read-seq", "x-other-read-seq"}
 
 # (method the page wants, path) for every kind of route: public, protected, optional, media, docs, socket, unknown.
 PREFLIGHTS = [

@@ -25,26 +25,13 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.types import Receive, Scope, Send
 
 from gateway_pages.openapi import load_documents, merge, unresolved_refs
+from service_kit.errors import error_code
 from service_kit.middleware import request_id_from
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[3] / "contracts" / "openapi"
 TITLE = "Marketplace API"
 VERSION = "1.0.0"
 
-# Stable machine-readable codes of the refusals the gateway itself makes.
-CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    429: "rate_limited",
-    500: "internal_error",
-    502: "bad_gateway",
-    503: "service_unavailable",
-    504: "gateway_timeout",
-}
 DETAILS = {
     404: "Not Found",
     413: "Request body is too large for this route",
@@ -56,15 +43,6 @@ DETAILS = {
 _ERROR_PATH = re.compile(r"^/errors/([1-5][0-9][0-9])(?:/([0-9]{1,12}))?/?$")
 _JSON = (b"content-type", b"application/json")
 _NO_STORE = (b"cache-control", b"no-store")
-
-
-def error_code(status: int) -> str:
-    if status in CODES:
-        return CODES[status]
-    try:
-        return re.sub(r"[^a-z0-9]+", "_", HTTPStatus(status).phrase.lower()).strip("_")
-    except ValueError:
-        return "error"
 
 
 def error_page(status: int, number: int | None = None) -> tuple[dict[str, str], list[tuple[bytes, bytes]]]:

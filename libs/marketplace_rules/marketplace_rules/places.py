@@ -2,7 +2,10 @@
 
 A city is stored as given minus a "г."/"город" prefix (``city_name``) and compared
 by its key (``city_key``): case, runs of spaces and ё/е do not matter. A district
-is compared by ``place_key``. Listings search and requests matching use these keys.
+is compared by ``district_key``: the name without the word that marks it as one
+("Центральный район", "р-н Центральный", "Центральный АО" and "ЦАО" are all
+"центральный"). A listing without a district has the one its address names
+(``listing_district_key``). Listings search and requests matching use these keys.
 """
 
 import re
@@ -42,6 +45,76 @@ def place_key(name: str | None) -> str | None:
         return None
     key = " ".join(name.split()).casefold().replace("ё", "е")
     return key or None
+
+
+# Words that mark a name as a district, before or after it: "район Хамовники", "Хамовники р-н".
+_DISTRICT_WORDS = frozenset({"район", "р-н", "р-он", "рн"})
+# What ends the name of an okrug: "Центральный административный округ", "Центральный адм. округ", "... АО".
+_OKRUG_ENDINGS = (("административный", "округ"), ("адм", "округ"), ("округ",), ("ао",))
+# Moscow's administrative okrugs by their usual abbreviations, as the district keys of their names.
+MOSCOW_OKRUGS = {
+    "цао": "центральный",
+    "сао": "северный",
+    "свао": "северо-восточный",
+    "вао": "восточный",
+    "ювао": "юго-восточный",
+    "юао": "южный",
+    "юзао": "юго-западный",
+    "зао": "западный",
+    "сзао": "северо-западный",
+    "зелао": "зеленоградский",
+    "нао": "новомосковский",
+    "тао": "троицкий",
+}
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—", "-"))
+
+
+def _district_words(text: str) -> list[str]:
+    key = place_key(text.translate(_DASHES)) or ""
+    return [word.strip(".") for word in key.split() if word.strip(".")]
+
+
+def _district_core(words: list[str]) -> tuple[list[str], bool]:
+    """The words of the name without its marker, and whether a marker (or an okrug abbreviation) was there."""
+    if len(words) == 1 and words[0] in MOSCOW_OKRUGS:
+        return [MOSCOW_OKRUGS[words[0]]], True
+    if len(words) > 1 and words[0] in _DISTRICT_WORDS:
+        return words[1:], True
+    if len(words) > 1 and words[-1] in _DISTRICT_WORDS:
+        return words[:-1], True
+    for ending in _OKRUG_ENDINGS:
+        if len(words) > len(ending) and tuple(words[-len(ending) :]) == ending:
+            return words[: -len(ending)], True
+    return words, False
+
+
+def district_key(name: str | None) -> str | None:
+    """How a district is compared, however it is written: marker words and case do not matter.
+
+    "Центральный", "Центральный район", "р-н Центральный", "Центральный р-н",
+    "район Центральный", "Центральный АО" and "ЦАО" all give "центральный".
+    """
+    if name is None:
+        return None
+    core, _ = _district_core(_district_words(name))
+    return " ".join(core) or place_key(name)
+
+
+def district_in(address: str) -> str | None:
+    """The part of an address that names a district ("..., Центральный район, ..." or "..., ЦАО, ..."), if any."""
+    for part in address.split(","):
+        words = _district_words(part)
+        if not any(character.isdigit() for character in part) and _district_core(words)[1]:
+            return part.strip()
+    return None
+
+
+def listing_district_key(district: str | None, location: str | None) -> str | None:
+    """A listing's district key: of its district, else of the district its address names."""
+    if district is not None and district.strip():
+        return district_key(district)
+    found = district_in(location) if location else None
+    return district_key(found)
 
 
 def city_key(name: str) -> str:

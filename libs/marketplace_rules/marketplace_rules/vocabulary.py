@@ -113,8 +113,13 @@ ROLE_LABELS: dict[Role, str] = {
 _ROLE_BY_NAME = {role.value: role for role in Role} | {label.lower(): role for role, label in ROLE_LABELS.items()}
 
 
-def parse_role(raw: str) -> Role:
-    """A role from its code or its Russian label, case-insensitively."""
+def parse_role(raw: object) -> object:
+    """A role from its code or its Russian label, case-insensitively.
+
+    Anything but a string is passed on as it is, for the ``Role`` type to refuse with its own message.
+    """
+    if not isinstance(raw, str):
+        return raw
     try:
         return _ROLE_BY_NAME[raw.strip().lower()]
     except KeyError:

@@ -5,15 +5,18 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException
 
+from service_kit.errors import VALIDATION_ERROR, error_code, field_errors
 from service_kit.middleware import ServiceMiddleware
+from service_kit.openapi import document_errors
 from service_kit.uploads import UploadRejected, UploadTooLarge
 
 logger = logging.getLogger(__name__)
@@ -32,11 +35,14 @@ class _AsciiJSONResponse(JSONResponse):
 class ErrorAnswer:
     """How the API answers one kind of refusal raised by domain code.
 
+    ``code`` is the stable machine-readable name of the refusal (service_kit.errors);
     ``detail`` is the message: None shows the exception's own text, a string is
-    fixed, a function computes it (FastAPI's list of field errors, say).
+    fixed, a function computes it (every 422 is FastAPI's list of field errors:
+    service_kit.errors.field_errors).
     """
 
     status: int
+    code: str
     detail: str | Callable[[Exception], Any] | None = None
     headers: Callable[[Exception], Mapping[str, str]] | None = None
 
@@ -48,7 +54,13 @@ class ErrorAnswer:
         else:
             detail = self.detail(error)
         headers = dict(self.headers(error)) if self.headers is not None else None
-        return _AsciiJSONResponse({"detail": jsonable_encoder(detail)}, status_code=self.status, headers=headers)
+        return error_response(self.status, detail, self.code, headers)
+
+
+def error_response(status: int, detail: Any, code: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return _AsciiJSONResponse(
+        {"detail": jsonable_encoder(detail), "code": code}, status_code=status, headers=dict(headers or {}) or None
+    )
 
 
 def _error_table(errors: Mapping[type[Exception], ErrorAnswer]) -> Callable[[Request, Exception], Awaitable[Any]]:
@@ -60,17 +72,28 @@ def _error_table(errors: Mapping[type[Exception], ErrorAnswer]) -> Callable[[Req
     return answer
 
 
+def _upload_loc(error: Exception) -> list[str | int]:
+    return ["body", *cast(UploadRejected, error).loc]
+
+
 # Refusals of the kit itself, answered alike by every service.
 KIT_ERRORS: Mapping[type[Exception], ErrorAnswer] = {
-    UploadRejected: ErrorAnswer(422),
-    UploadTooLarge: ErrorAnswer(413),
+    UploadRejected: ErrorAnswer(422, VALIDATION_ERROR, field_errors(_upload_loc)),
+    UploadTooLarge: ErrorAnswer(413, "payload_too_large"),
 }
 
 
 async def validation_error(_: Request, error: Exception) -> JSONResponse:
     """FastAPI's 422 shape (``detail`` lists each field), safe for any input it echoes."""
     errors = error.errors() if isinstance(error, RequestValidationError) else []
-    return _AsciiJSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+    return error_response(422, errors, VALIDATION_ERROR)
+
+
+async def http_error(_: Request, error: Exception) -> JSONResponse:
+    """Starlette's and FastAPI's HTTPExceptions (the kit's 401/403, unknown routes) in the one shape."""
+    assert isinstance(error, HTTPException)
+    code = getattr(error, "code", None) or error_code(error.status_code)
+    return error_response(error.status_code, error.detail, code, error.headers)
 
 
 def create_service_app(
@@ -102,6 +125,7 @@ def create_service_app(
     app.router.redirect_slashes = False
     app.add_middleware(ServiceMiddleware, service=service)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(HTTPException, http_error)
     table = {**KIT_ERRORS, **(errors or {})}
     answer = _error_table(table)
     for kind in table:
@@ -110,6 +134,7 @@ def create_service_app(
         setattr(app.state, name, value)
     for router in routers:
         app.include_router(router)
+    document_errors(app)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

@@ -28,7 +28,7 @@ _NO_TRACE = b"0" * 32
 HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests handled", ["service", "method", "route", "status"])
 HTTP_LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"])
 
-_INTERNAL_ERROR = b'{"detail":"Internal server error"}'
+_INTERNAL_ERROR = b'{"detail":"Internal server error","code":"internal_error"}'
 
 
 def request_id_from(headers: Iterable[tuple[bytes, bytes]]) -> str:

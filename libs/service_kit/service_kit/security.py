@@ -23,8 +23,12 @@ import jwt
 from cachetools import TLRUCache
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request, status
+from fastapi.security import HTTPBearer
 from redis.asyncio import Redis
+
+from service_kit.errors import Refusal
+from service_kit.openapi import BEARER, OPTIONAL_BEARER
 
 logger = logging.getLogger(__name__)
 
@@ -253,28 +257,41 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
-def _unauthorized(detail: str) -> HTTPException:
-    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+class _BearerScheme(HTTPBearer):
+    """Declares the bearer scheme in OpenAPI and hands over the token, or None: the caller decides."""
+
+    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
+        return bearer_token(request.headers.get("authorization"))
 
 
-async def optional_principal(request: Request) -> Principal | None:
-    """The caller, if a valid bearer token came; raises 401 for a bad one."""
-    token = bearer_token(request.headers.get("authorization"))
-    if token is None:
-        return None
+_BEARER_DESCRIPTION = "An access token from POST /users/token: `Authorization: Bearer <token>`"
+_required_bearer = _BearerScheme(bearerFormat="JWT", scheme_name=BEARER, description=_BEARER_DESCRIPTION)
+_optional_bearer = _BearerScheme(bearerFormat="JWT", scheme_name=OPTIONAL_BEARER, description=_BEARER_DESCRIPTION)
+
+
+def _unauthorized(detail: str, code: str) -> Refusal:
+    return Refusal(status.HTTP_401_UNAUTHORIZED, detail, code, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _verified(request: Request, token: str) -> Principal:
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
         return await verifier.verify_fetching_keys(token)
     except InvalidToken as error:
-        raise _unauthorized(str(error)) from error
+        raise _unauthorized(str(error), "token_invalid") from error
 
 
-async def require_principal(
-    principal: Annotated[Principal | None, Depends(optional_principal)],
-) -> Principal:
-    if principal is None:
-        raise _unauthorized("Not authenticated: send 'Authorization: Bearer <token>'")
-    return principal
+async def optional_principal(
+    request: Request, token: Annotated[str | None, Depends(_optional_bearer)]
+) -> Principal | None:
+    """The caller, if a valid bearer token came; raises 401 for a bad one."""
+    return None if token is None else await _verified(request, token)
+
+
+async def require_principal(request: Request, token: Annotated[str | None, Depends(_required_bearer)]) -> Principal:
+    if token is None:
+        raise _unauthorized("Not authenticated: send 'Authorization: Bearer <token>'", "unauthorized")
+    return await _verified(request, token)
 
 
 def require_roles(*roles: str) -> Any:
@@ -282,7 +299,7 @@ def require_roles(*roles: str) -> Any:
 
     async def dependency(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
         if principal.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"Only roles {', '.join(roles)} may do this")
+            raise Refusal(status.HTTP_403_FORBIDDEN, f"Only roles {', '.join(roles)} may do this", "role_forbidden")
         return principal
 
     return Depends(dependency)

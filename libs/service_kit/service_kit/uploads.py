@@ -27,7 +27,15 @@ _CHUNK = 64 * 1024
 
 
 class UploadRejected(ValueError):
-    """The file is not what it claims to be (422); the message names the field."""
+    """The file is not what it claims to be (422); the message and ``loc`` name the field.
+
+    ``field`` is a form field, or one file of a list (``images[2]``: loc ``("images", 2)``).
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        name, _, index = field.partition("[")
+        self.loc: tuple[str | int, ...] = (name, int(index.rstrip("]"))) if index.rstrip("]").isdigit() else (field,)
 
 
 class UploadTooLarge(UploadRejected):
@@ -46,9 +54,9 @@ async def read_limited(upload: UploadFile, max_bytes: int, field: str) -> bytes:
     while chunk := await upload.read(_CHUNK):
         buffer += chunk
         if len(buffer) > max_bytes:
-            raise UploadTooLarge(f"{field}: file is larger than {max_bytes // (1024 * 1024)} MiB")
+            raise UploadTooLarge(field, f"file is larger than {max_bytes // (1024 * 1024)} MiB")
     if not buffer:
-        raise UploadRejected(f"{field}: file is empty")
+        raise UploadRejected(field, "file is empty")
     return bytes(buffer)
 
 
@@ -59,10 +67,10 @@ def clean_image(data: bytes, field: str, max_pixels: int) -> CleanFile:
             with Image.open(io.BytesIO(data)) as probe:
                 image_format = probe.format or ""
                 if image_format not in IMAGE_FORMATS:
-                    raise UploadRejected(f"{field}: only JPEG, PNG or WebP images are accepted")
+                    raise UploadRejected(field, "only JPEG, PNG or WebP images are accepted")
                 width, height = probe.size
                 if width * height > max_pixels:
-                    raise UploadRejected(f"{field}: image has too many pixels ({width}x{height})")
+                    raise UploadRejected(field, f"image has too many pixels ({width}x{height})")
                 probe.verify()
             with Image.open(io.BytesIO(data)) as image:
                 upright = ImageOps.exif_transpose(image)
@@ -75,9 +83,9 @@ def clean_image(data: bytes, field: str, max_pixels: int) -> CleanFile:
     except UploadRejected:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise UploadRejected(f"{field}: not a readable JPEG, PNG or WebP image") from error
+        raise UploadRejected(field, "not a readable JPEG, PNG or WebP image") from error
     except (OSError, ValueError, SyntaxError) as error:
-        raise UploadRejected(f"{field}: the image is damaged") from error
+        raise UploadRejected(field, "the image is damaged") from error
     return CleanFile(data=output.getvalue(), extension=IMAGE_FORMATS[image_format][0])
 
 
@@ -92,7 +100,7 @@ async def clean_image_in_worker(data: bytes, field: str, max_pixels: int) -> Cle
 
 def check_pdf(data: bytes, field: str) -> CleanFile:
     if not data.startswith(b"%PDF-"):
-        raise UploadRejected(f"{field}: only PDF documents are accepted")
+        raise UploadRejected(field, "only PDF documents are accepted")
     return CleanFile(data=data, extension="pdf")
 
 

@@ -166,7 +166,7 @@ async def test_a_bug_answers_json_500_without_raising_out_of_the_app(client: htt
     # httpx's ASGI transport re-raises what escapes the app, as a server would drop the connection.
     response = await client.get("/boom")
     assert response.status_code == 500
-    assert response.json() == {"detail": "Internal server error"}
+    assert response.json() == {"detail": "Internal server error", "code": "internal_error"}
     assert (await client.get("/x")).status_code == 200
 
 

@@ -11,6 +11,7 @@ from auth_service.domain.accounts import Accounts, CodePolicy
 from auth_service.domain.sms import ConsoleSmsProvider, SmsProvider, SmsRuProvider
 from auth_service.domain.throttle import CodeSendThrottle, SendLimits
 from auth_service.domain.tokens import TokenIssuer, load_private_key, load_public_key
+from auth_service.events.handlers import event_handlers
 from auth_service.models import outbox, processed_events
 from auth_service.settings import AuthSettings, SmsProviderName
 from service_kit.runtime import ServiceRuntime
@@ -68,6 +69,7 @@ class AuthContainer:
             media=media,
             revocations=runtime.revocation_feed,
         )
+        runtime.consume(event_handlers())
         return cls(settings=settings, runtime=runtime, issuer=issuer, media=media, accounts=accounts)
 
     async def load_revocations(self) -> None:

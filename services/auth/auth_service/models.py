@@ -69,5 +69,15 @@ class RevokedUser(Base):
     reason: Mapped[str] = mapped_column(String(50))
 
 
+class ChatContact(Base):
+    """Users who share a chat, one row per direction (from chat.created): each sees the other's contacts."""
+
+    __tablename__ = "chat_contacts"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 outbox = outbox_table(Base.metadata)
 processed_events = processed_events_table(Base.metadata)

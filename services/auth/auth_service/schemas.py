@@ -50,6 +50,9 @@ class AccessToken(BaseModel):
 
 
 class UserPublic(BaseModel):
+    """In GET /users/list, another user's contacts (phone, email, whatsapp, telegram, viber, zoom, licenses)
+    are shown only when the two share a chat: otherwise the phone is masked and the others are null."""
+
     id: int
     phone: str
     first_name: str
@@ -76,8 +79,10 @@ class UserPublic(BaseModel):
     notifications_responses: bool
     notifications_contacts: bool
     notifications_news: bool
-    avatar_url: str | None
-    licenses_url: str | None
+    avatar: str | None = Field(description="URL of the profile photo")
+    licenses: str | None = Field(description="URL of the licence scan")
+    avatar_url: str | None = Field(deprecated="Use `avatar`", description="Same as `avatar`")
+    licenses_url: str | None = Field(deprecated="Use `licenses`", description="Same as `licenses`")
 
 
 class UserUpdated(BaseModel):

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import cast
 
 from fastapi import FastAPI, status
 
@@ -19,16 +20,27 @@ from chat_service.domain.errors import (
 )
 from chat_service.settings import ChatSettings, get_settings
 from service_kit.app import ErrorAnswer
+from service_kit.errors import VALIDATION_ERROR, field_errors
 from service_kit.tasks import cancel_and_wait
 
+
+def _participants_loc(error: Exception) -> tuple[str, ...]:
+    field = cast(InvalidParticipants, error).field
+    return ("body", field) if field else ("body",)
+
+
 ERRORS: dict[type[Exception], ErrorAnswer] = {
-    NotAParticipant: ErrorAnswer(status.HTTP_403_FORBIDDEN),
-    SellerNeedsMatch: ErrorAnswer(status.HTTP_403_FORBIDDEN),
-    ChatNotFound: ErrorAnswer(status.HTTP_404_NOT_FOUND),
-    PropertyNotFound: ErrorAnswer(status.HTTP_404_NOT_FOUND),
-    PropertyNotActive: ErrorAnswer(status.HTTP_409_CONFLICT),
-    ChatClosed: ErrorAnswer(status.HTTP_409_CONFLICT),
-    InvalidParticipants: ErrorAnswer(status.HTTP_422_UNPROCESSABLE_CONTENT),
+    NotAParticipant: ErrorAnswer(status.HTTP_403_FORBIDDEN, "not_participant"),
+    SellerNeedsMatch: ErrorAnswer(status.HTTP_403_FORBIDDEN, "seller_needs_match"),
+    ChatNotFound: ErrorAnswer(status.HTTP_404_NOT_FOUND, "not_found"),
+    PropertyNotFound: ErrorAnswer(status.HTTP_404_NOT_FOUND, "not_found"),
+    PropertyNotActive: ErrorAnswer(status.HTTP_409_CONFLICT, "property_not_active"),
+    ChatClosed: ErrorAnswer(status.HTTP_409_CONFLICT, "chat_closed"),
+    InvalidParticipants: ErrorAnswer(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        VALIDATION_ERROR,
+        field_errors(_participants_loc),
+    ),
 }
 
 

@@ -53,13 +53,16 @@ class ChatSummaryOut(BaseModel):
 
 
 class MessageOut(BaseModel):
+    """A stored message, as the original server's records: ``{id, chat_id, sender_id, content, created_at}``."""
+
     id: int
-    seq: int
     chat_id: int
     sender_id: int
-    text: str
-    client_id: str | None
+    content: str
     created_at: datetime
+    seq: int = Field(description="Per-chat sequence: 1, 2, 3, ... without gaps")
+    client_id: str | None = Field(description="The sender's own id of the message, if it gave one")
+    text: str = Field(deprecated="Use `content`", description="Same as `content`")
 
 
 class MessagePage(BaseModel):

@@ -1,5 +1,6 @@
 """Opening chats, listing them and paging history over REST, with the read models fed by events."""
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -66,7 +67,11 @@ async def test_create_chat_refusals(client: httpx.AsyncClient, tokens: TokenFact
 
     async def status_of(request: httpx.Request) -> tuple[int, str]:
         response = await client.send(request)
-        return response.status_code, response.json()["detail"] if response.status_code != 201 else ""
+        if response.status_code == 201:
+            return 201, ""
+        detail = response.json()["detail"]
+        # A 422 is FastAPI's list of field errors, like every 422.
+        return response.status_code, detail if isinstance(detail, str) else " ".join(item["msg"] for item in detail)
 
     assert (await status_of(create(stranger)))[0] == 403
     assert (await status_of(create(buyer, property_id=new_id())))[0] == 404
@@ -165,7 +170,7 @@ async def test_history_pages_by_sequence(
     headers = tokens.headers(seller, "realtor")
 
     async def page(**params: int) -> tuple[list[int], bool]:
-        response = await client.get(f"/chat/chat_messages/{chat_id}", params=params, headers=headers)
+        response = await client.get(f"/chat/chat_messages/{chat_id}/page", params=params, headers=headers)
         assert response.status_code == 200, response.text
         return [message["seq"] for message in response.json()["messages"]], response.json()["has_more"]
 
@@ -175,8 +180,8 @@ async def test_history_pages_by_sequence(
     assert await page(limit=3, after=4) == ([5, 6, 7], False)
     assert await page(limit=2, after=0) == ([1, 2], True)
     assert await page() == ([1, 2, 3, 4, 5, 6, 7], False)
-    full = (await client.get(f"/chat/chat_messages/{chat_id}", headers=headers)).json()
-    assert full["messages"][0]["text"] == "сообщение 1" and full["last_seq"] == 7
+    full = (await client.get(f"/chat/chat_messages/{chat_id}/page", headers=headers)).json()
+    assert full["messages"][0]["content"] == "сообщение 1" and full["last_seq"] == 7
 
     forbidden = await client.get(f"/chat/chat_messages/{chat_id}", headers=tokens.headers(stranger, "user"))
     assert forbidden.status_code == 403
@@ -194,6 +199,54 @@ async def test_history_pages_by_sequence(
         assert biggest.status_code == 200, name
     assert (await client.get(f"/chat/chat_messages/{too_big - 1}", headers=headers)).status_code == 404
     assert (await client.get("/chat/chat_messages/0", headers=headers)).status_code == 422
+
+
+async def test_history_is_an_array_of_message_records_with_paging_in_headers(
+    client: httpx.AsyncClient, tokens: TokenFactory, world: World, app: FastAPI
+) -> None:
+    """What the original server's clients read: a JSON array of {id, chat_id, sender_id, content, created_at}."""
+    buyer, seller = new_id(), new_id()
+    listing = await world.listing(seller)
+    body = {"buyer_id": buyer, "seller_id": seller, "property_id": listing}
+    chat_id = (await client.post("/chat/create_chat", json=body, headers=tokens.headers(buyer, "user"))).json()["id"]
+    for number in range(1, 8):
+        await send(app, chat_id, buyer if number % 2 else seller, f"сообщение {number}")
+    container: ChatContainer = app.state.container
+    async with container.runtime.database.read_session() as session:
+        chat = await container.chats.participant_chat(session, chat_id, buyer)
+    async with container.runtime.database.unit_of_work() as work:
+        await container.chats.mark_read(work, chat, buyer, 5)
+    path = f"/chat/chat_messages/{chat_id}"
+
+    async def page(url: str, user: int = seller) -> tuple[list[int], dict[str, str], httpx.Response]:
+        response = await client.get(url, headers=tokens.headers(user, "user"))
+        assert response.status_code == 200, response.text
+        links = {
+            rel: target for target, rel in re.findall(r'<([^>]*)>; rel="(prev|next)"', response.headers.get("link", ""))
+        }
+        return [message["seq"] for message in response.json()], links, response
+
+    seqs, links, newest = await page(f"{path}?limit=3")
+    assert seqs == [5, 6, 7] and links == {"prev": f"{path}?before=5&limit=3"}
+    record = newest.json()[-1]
+    assert {"id", "chat_id", "sender_id", "content", "created_at"} <= record.keys()
+    assert (record["chat_id"], record["sender_id"], record["content"]) == (chat_id, buyer, "сообщение 7")
+    assert record["text"] == record["content"]  # the deprecated name, kept for earlier clients of this API
+    assert (newest.headers["x-last-seq"], newest.headers["x-read-seq"], newest.headers["x-other-read-seq"]) == (
+        "7",
+        "0",
+        "5",
+    )
+    seqs, links, _ = await page(links["prev"])
+    assert seqs == [2, 3, 4] and links == {"prev": f"{path}?before=2&limit=3", "next": f"{path}?after=4&limit=3"}
+    seqs, links, _ = await page(links["prev"])
+    assert seqs == [1] and links == {"next": f"{path}?after=1&limit=3"}
+    seqs, links, _ = await page(links["next"])
+    assert seqs == [2, 3, 4] and "next" in links
+    seqs, links, mine = await page(f"{path}/?after=4", user=buyer)
+    assert seqs == [5, 6, 7] and links == {"prev": f"{path}?before=5&limit=50"}
+    assert (mine.headers["x-read-seq"], mine.headers["x-other-read-seq"]) == ("5", "0")
+    assert (await page(f"{path}?after=7"))[:2] == ([], {})
 
 
 async def test_late_older_profile_event_does_not_overwrite_a_newer_name(app: FastAPI) -> None:
@@ -232,7 +285,7 @@ async def test_deleted_user_closes_their_chats(
 
     headers = tokens.headers(seller, "realtor")
     history = await client.get(f"/chat/chat_messages/{chat_id}", headers=headers)
-    assert [message["text"] for message in history.json()["messages"]] == ["до свидания"]
+    assert [message["content"] for message in history.json()] == ["до свидания"]
     summary = (await client.get("/chat/my_chats", headers=headers)).json()[0]
     assert summary["closed"] is True
     assert summary["other_user"]["display_name"] == "Удалённый пользователь"

@@ -68,16 +68,21 @@ async def test_messages_cross_replicas_once_in_order_with_acks(
         echo = await receive_type(buyer_ws, "message")
         assert (echo["id"], echo["seq"]) == (ack["id"], number)
     received = [await receive_type(seller_ws, "message") for _ in range(5)]
-    assert [frame["text"] for frame in received] == [f"привет {n}" for n in range(1, 6)]
+    assert [frame["content"] for frame in received] == [f"привет {n}" for n in range(1, 6)]
     assert [frame["seq"] for frame in received] == [1, 2, 3, 4, 5]
     assert {frame["sender_id"] for frame in received} == {buyer}
-    assert received[0].keys() >= {"id", "seq", "chat_id", "sender_id", "text", "created_at"}
+    assert received[0].keys() >= {"id", "seq", "chat_id", "sender_id", "content", "created_at"}
+    assert received[0]["text"] == received[0]["content"]  # the deprecated name
 
     await seller_ws.send("ответ простым текстом")  # a plain-text frame is a message
     reply = await receive_type(seller_ws, "ack")
     assert reply["seq"] == 6 and reply["client_id"] is None
-    assert (await receive_type(buyer_ws, "message"))["text"] == "ответ простым текстом"
+    assert (await receive_type(buyer_ws, "message"))["content"] == "ответ простым текстом"
     await receive_type(seller_ws, "message")  # the seller's own echo
+    await seller_ws.send(json.dumps({"type": "message", "content": "как у исходного сервера"}))
+    assert (await receive_type(seller_ws, "ack"))["seq"] == 7
+    assert (await receive_type(buyer_ws, "message"))["content"] == "как у исходного сервера"
+    await receive_type(seller_ws, "message")
     await nothing_more(seller_ws)
     await nothing_more(buyer_ws)
     await buyer_ws.close()
@@ -102,7 +107,7 @@ async def test_retried_client_id_is_stored_once(
     await nothing_more(seller_ws)
     async with httpx.AsyncClient(base_url=a.http) as http:
         history = await http.get(f"/chat/chat_messages/{chat_id}", headers=tokens.headers(seller, "realtor"))
-    assert [message["text"] for message in history.json()["messages"]] == ["один раз"]
+    assert [message["content"] for message in history.json()] == ["один раз"]
     for ws in (buyer_ws, seller_ws, retry_ws):
         await ws.close()
 
@@ -151,8 +156,8 @@ async def test_read_receipts_reach_the_other_side_and_clear_unread(
         assert (receipt["user_id"], receipt["seq"]) == (seller, 2)
         assert (await receive_type(seller_ws, "read"))["seq"] == 2
         assert (await http.get("/chat/my_chats")).json()[0]["unread_count"] == 0
-        page = (await http.get(f"/chat/chat_messages/{chat_id}")).json()
-        assert (page["read_seq"], page["other_read_seq"]) == (2, 0)
+        page = (await http.get(f"/chat/chat_messages/{chat_id}")).headers
+        assert (page["x-read-seq"], page["x-other-read-seq"], page["x-last-seq"]) == ("2", "0", "2")
         await seller_ws.send(json.dumps({"type": "read", "seq": 1}))  # never moves back
         assert (await receive_type(buyer_ws, "read"))["seq"] == 2
     for ws in (buyer_ws, seller_ws):

@@ -15,20 +15,23 @@ from listings_service.domain.listings import (
 )
 from listings_service.settings import ListingsSettings, get_settings
 from service_kit.app import ErrorAnswer
-
-
-def _field_error(error: Exception) -> list[dict[str, object]]:
-    """FastAPI's own validation shape, so clients read every 422 the same way."""
-    return [{"type": "value_error", "loc": ["body", cast(InvalidListing, error).field], "msg": str(error)}]
-
+from service_kit.errors import VALIDATION_ERROR, field_errors
 
 ERRORS: dict[type[Exception], ErrorAnswer] = {
-    PropertyNotFound: ErrorAnswer(status.HTTP_404_NOT_FOUND, "Property not found"),
-    NotOwner: ErrorAnswer(status.HTTP_403_FORBIDDEN, "Only the owner of this property may change it"),
-    InvalidListing: ErrorAnswer(status.HTTP_422_UNPROCESSABLE_CONTENT, _field_error),
-    ContactUnavailable: ErrorAnswer(status.HTTP_404_NOT_FOUND, "The owner's contact is not available"),
+    PropertyNotFound: ErrorAnswer(status.HTTP_404_NOT_FOUND, "not_found", "Property not found"),
+    NotOwner: ErrorAnswer(status.HTTP_403_FORBIDDEN, "not_owner", "Only the owner of this property may change it"),
+    # FastAPI's own validation shape, so clients read every 422 the same way.
+    InvalidListing: ErrorAnswer(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        VALIDATION_ERROR,
+        field_errors(lambda error: ("body", cast(InvalidListing, error).field)),
+    ),
+    ContactUnavailable: ErrorAnswer(
+        status.HTTP_404_NOT_FOUND, "contact_unavailable", "The owner's contact is not available"
+    ),
     RevealsThrottled: ErrorAnswer(
         status.HTTP_429_TOO_MANY_REQUESTS,
+        "rate_limited",
         "Too many phone numbers revealed; try again later",
         headers=lambda error: {"Retry-After": str(cast(RevealsThrottled, error).retry_after)},
     ),

@@ -80,7 +80,13 @@ class ListingFields(_Input):
             "refused (422) when there is none"
         ),
     )
-    district: Place | None = None
+    district: Place | None = Field(
+        default=None,
+        description=(
+            "When absent, search and matching use the district `location` names "
+            "('Москва, Центральный район, ул. Тверская, 1', '..., р-н Хамовники, ...', '..., ЦАО, ...')"
+        ),
+    )
     price: Price | None = None
     currency: Currency | None = None
     title: Line | None = None
@@ -185,10 +191,21 @@ class PropertyOut(BaseModel):
     documents: list[str]
     images: list[str] = Field(description="Image URLs in the owner's order")
     cover_image_url: str | None = Field(description="The first image")
-    layout_url: str | None
-    building_layout_url: str | None
-    territory_layout_url: str | None
-    document_file_urls: list[str] = Field(description="Document URLs; shown to the owner only")
+    layout: str | None = Field(description="URL of the flat's layout")
+    building_layout: str | None = Field(description="URL of the building's layout")
+    territory_layout: str | None = Field(description="URL of the territory's layout")
+    document_file1: str | None = Field(description="URL of document 1; shown to the owner only")
+    document_file2: str | None = Field(description="URL of document 2; shown to the owner only")
+    document_file3: str | None = Field(description="URL of document 3; shown to the owner only")
+    layout_url: str | None = Field(deprecated="Use `layout`", description="Same as `layout`")
+    building_layout_url: str | None = Field(deprecated="Use `building_layout`", description="Same as `building_layout`")
+    territory_layout_url: str | None = Field(
+        deprecated="Use `territory_layout`", description="Same as `territory_layout`"
+    )
+    document_file_urls: list[str] = Field(
+        deprecated="Use `document_file1`..`document_file3`",
+        description="The document URLs there are; shown to the owner only",
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -230,7 +247,11 @@ class SearchQuery(_Input):
     type: PropertyType | None = None
     subtype: Subtype | None = None
     city: Place | None = Field(default=None, description="Case, spacing, ё/е and a 'г.' prefix do not matter")
-    district: Place | None = Field(default=None, description="Case, spacing and ё/е do not matter")
+    district: Place | None = Field(
+        default=None,
+        description="Case, spacing, ё/е and a marker word do not matter: 'Центральный', 'Центральный район', "
+        "'р-н Центральный' and 'ЦАО' are one district; listings without one are found by their address's",
+    )
     price_min: Bound | None = Field(default=None, description="In `currency`, converted to RUB")
     price_max: Bound | None = Field(default=None, description="In `currency`, converted to RUB")
     currency: Currency = Field(default="RUB", description="Currency of price_min and price_max")

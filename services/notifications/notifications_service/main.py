@@ -15,8 +15,8 @@ from service_kit.app import ErrorAnswer
 from service_kit.tasks import cancel_and_wait
 
 ERRORS: dict[type[Exception], ErrorAnswer] = {
-    NotFound: ErrorAnswer(status.HTTP_404_NOT_FOUND),
-    DeviceNotFound: ErrorAnswer(status.HTTP_404_NOT_FOUND),
+    NotFound: ErrorAnswer(status.HTTP_404_NOT_FOUND, "not_found"),
+    DeviceNotFound: ErrorAnswer(status.HTTP_404_NOT_FOUND, "not_found"),
 }
 
 

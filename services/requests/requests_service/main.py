@@ -10,6 +10,7 @@ from requests_service.container import RequestsContainer
 from requests_service.domain.search_requests import InvalidChanges, RequestNotFound
 from requests_service.settings import RequestsSettings, get_settings
 from service_kit.app import ErrorAnswer
+from service_kit.errors import VALIDATION_ERROR, field_errors
 
 
 def _body_errors(error: Exception) -> list[dict[str, object]]:
@@ -18,9 +19,12 @@ def _body_errors(error: Exception) -> list[dict[str, object]]:
 
 
 ERRORS: dict[type[Exception], ErrorAnswer] = {
-    RequestNotFound: ErrorAnswer(status.HTTP_404_NOT_FOUND, "Request not found"),
-    NoRate: ErrorAnswer(status.HTTP_422_UNPROCESSABLE_CONTENT),
-    InvalidChanges: ErrorAnswer(status.HTTP_422_UNPROCESSABLE_CONTENT, _body_errors),
+    RequestNotFound: ErrorAnswer(status.HTTP_404_NOT_FOUND, "not_found", "Request not found"),
+    # Budgets are converted with the rate of the request's own currency.
+    NoRate: ErrorAnswer(
+        status.HTTP_422_UNPROCESSABLE_CONTENT, VALIDATION_ERROR, field_errors(lambda _: ("body", "currency"))
+    ),
+    InvalidChanges: ErrorAnswer(status.HTTP_422_UNPROCESSABLE_CONTENT, VALIDATION_ERROR, _body_errors),
 }
 
 

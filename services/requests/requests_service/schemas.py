@@ -58,13 +58,19 @@ SEED_EXAMPLE: dict[str, JsonValue] = {
 }
 
 
+DISTRICT_DOC = (
+    "Matched ignoring case, spacing, ё/е and a marker word: 'Центральный', 'Центральный район', 'р-н Центральный' "
+    "and 'ЦАО' are one district; a listing without a district has the one its address names"
+)
+
+
 class RequestIn(BaseModel):
     """What a buyer looks for; also the full state an edit is checked against."""
 
     model_config = ConfigDict(json_schema_extra={"example": SEED_EXAMPLE})
 
     city: Place
-    district: OptionalPlace = None
+    district: OptionalPlace = Field(default=None, description=DISTRICT_DOC)
     deal_format: DealFormat = _code("deal_format", "sale or rent", ...)
     type: PropertyType = _code("type", "kind of property", ...)
     subtype: Subtype = _code("subtype", "optional subtype")
@@ -95,7 +101,7 @@ class RequestIn(BaseModel):
 # Fields an edit may leave out; fields it sends replace the stored ones (null clears optional ones).
 class RequestChanges(BaseModel):
     city: Place | None = None
-    district: OptionalPlace = None
+    district: OptionalPlace = Field(default=None, description=DISTRICT_DOC)
     deal_format: Annotated[str | None, vocabulary("deal_format").validator()] = None
     type: Annotated[str | None, vocabulary("type").validator()] = None
     subtype: Subtype = None

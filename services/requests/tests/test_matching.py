@@ -120,6 +120,22 @@ async def test_a_new_request_matches_listings_already_known(buyer: Buyer, events
     assert await buyer.matched_ids(request["id"]) == [newer, older]  # one transaction: newest listing id first
 
 
+async def test_districts_match_however_written_and_from_the_listings_address(buyer: Buyer, events: Events) -> None:
+    """The seed's request says "Центральный"; a realtor writes "Центральный район" or puts it in the address."""
+    by_address, by_okrug, elsewhere = new_id(), new_id(), new_id()
+    located = {"district": None, "location": "Москва, Центральный район, ул. Тверская, 1"}
+    await events.listing("property.created", buyer.listing(by_address, **located))
+    await events.listing("property.created", buyer.listing(by_okrug, district="ЦАО"))
+    await events.listing("property.created", buyer.listing(elsewhere, district=None, location="ул. Тверская, 7"))
+    for property_id in (by_address, by_okrug, elsewhere):
+        await events.until_stored(property_id)
+
+    seed_district = await buyer.create(district="Центральный")
+    marked = await buyer.create(district="р-н Центральный")
+    assert await buyer.matched_ids(seed_district["id"]) == await buyer.matched_ids(marked["id"])
+    assert sorted(await buyer.matched_ids(seed_district["id"])) == sorted([by_address, by_okrug])
+
+
 @pytest.mark.parametrize(
     ("request_changes", "listing_changes"),
     [

@@ -171,7 +171,7 @@ async def test_requests_are_their_owners_only(client: httpx.AsyncClient, tokens:
     ]:
         response = await client.request(method, path, json={"status": "closed"}, headers=stranger)
         assert response.status_code == 404, (method, path)
-        assert response.json() == {"detail": "Request not found"}
+        assert response.json() == {"detail": "Request not found", "code": "not_found"}
     mine = (await client.get(f"/users/my_requests/{request_id}", headers=owner)).json()
     assert mine["status"] == "open"
     assert (await client.get("/users/my_requests/0", headers=owner)).status_code == 422

@@ -2,7 +2,16 @@
 
 import pytest
 
-from marketplace_rules.places import NoCityInAddress, city_key, city_name, city_of, place_key
+from marketplace_rules.places import (
+    NoCityInAddress,
+    city_key,
+    city_name,
+    city_of,
+    district_in,
+    district_key,
+    listing_district_key,
+    place_key,
+)
 
 
 @pytest.mark.parametrize(
@@ -55,3 +64,69 @@ def test_the_city_of_an_address(address: str, city: str) -> None:
 def test_an_address_without_a_city_is_refused(address: str) -> None:
     with pytest.raises(NoCityInAddress):
         city_of(address)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Центральный",
+        "центральный",
+        "Центральный район",
+        "р-н Центральный",
+        "Центральный р-н",
+        "Центральный р–н",  # an en dash, as word processors write it
+        "район Центральный",
+        "  Центральный   РАЙОН ",
+        "Центральный АО",
+        "Центральный административный округ",
+        "Центральный адм. округ",
+        "ЦАО",
+        "цао",
+    ],
+)
+def test_one_district_has_one_key_however_it_is_written(written: str) -> None:
+    assert district_key(written) == "центральный"
+
+
+@pytest.mark.parametrize(
+    ("abbreviation", "key"),
+    [("САО", "северный"), ("СВАО", "северо-восточный"), ("ЮЗАО", "юго-западный"), ("ЗелАО", "зеленоградский")],
+)
+def test_moscow_okrug_abbreviations_give_the_okrug_name(abbreviation: str, key: str) -> None:
+    assert district_key(abbreviation) == key == district_key(f"{key.capitalize()} административный округ")
+
+
+def test_different_districts_keep_different_keys() -> None:
+    assert district_key("Северный") != district_key("Северо-Западный р-н") == "северо-западный"
+    assert district_key("Хамовники") == district_key("район Хамовники") == "хамовники"
+    assert district_key("Пёстрый район") == "пестрый"
+    # A marker alone names nothing else: it stays what it is.
+    assert district_key("район") == "район"
+    assert district_key(None) is None
+
+
+@pytest.mark.parametrize(
+    ("address", "district"),
+    [
+        ("Москва, Центральный район, ул. Тверская, 1", "Центральный район"),
+        ("г. Москва, ЦАО, ул. Тверская, д. 1", "ЦАО"),
+        ("Москва, р-н Хамовники, ул. Льва Толстого, 16", "р-н Хамовники"),
+        ("Московская обл., Одинцовский р-н, г. Одинцово", "Одинцовский р-н"),
+        ("ул. Тверская, 7, Москва", None),
+        ("123 Main St, Anytown", None),
+        ("Москва, АО Ромашка, 1", None),  # a company, not an okrug
+    ],
+)
+def test_the_district_of_an_address(address: str, district: str | None) -> None:
+    assert district_in(address) == district
+
+
+def test_a_listing_without_a_district_has_the_one_of_its_address() -> None:
+    address = "Москва, Центральный район, ул. Тверская, 1"
+    assert listing_district_key(None, address) == listing_district_key("", address) == "центральный"
+    assert listing_district_key("Центральный", None) == district_key("Центральный") == "центральный"
+    # A district the form gives wins over the address.
+    assert listing_district_key("Тверской", address) == "тверской"
+    assert listing_district_key(None, "ул. Тверская, 7, Москва") is None
+    # The seed's request names the district plainly; the address of the listing names it with a marker.
+    assert city_of(address) == "Москва"

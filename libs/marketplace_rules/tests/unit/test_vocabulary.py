@@ -70,3 +70,5 @@ def test_roles_by_code_or_russian_label() -> None:
     assert ROLE_LABELS[parse_role("agency")] == "Агентство"
     with pytest.raises(ValueError, match=r"allowed: user \(Пользователь\), realtor"):
         parse_role("admin")
+    # Not a string at all: left to the Role type, which refuses it (a 422, never a crash).
+    assert parse_role({"x": 1}) == {"x": 1}

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.domain.codes import code_hmac, code_matches, new_code
+from auth_service.domain.contacts import forget_user
 from auth_service.domain.phones import normalize_phone
 from auth_service.domain.sms import SmsProvider
 from auth_service.domain.throttle import CodeSendThrottle
@@ -159,6 +160,7 @@ class Accounts:
         user = await self._own_account(work, principal, raw_phone)
         user_id, files = user.id, [user.avatar, user.licenses]
         await session.delete(user)
+        await forget_user(session, user_id)
         await session.execute(insert(RevokedUser).values(user_id=user_id, reason="deleted").on_conflict_do_nothing())
         await self._outbox.add(session, UserDeleted(user_id=user_id))
 

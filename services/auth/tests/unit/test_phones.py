@@ -2,6 +2,7 @@
 
 import pytest
 
+from auth_service.domain.contacts import mask_phone
 from auth_service.domain.phones import InvalidPhone, normalize_phone
 
 SERVED = ("RU", "KZ", "BY")
@@ -32,3 +33,16 @@ def test_other_served_countries_keep_their_code() -> None:
 def test_numbers_that_cannot_get_a_code_are_refused(raw: str, reason: str) -> None:
     with pytest.raises(InvalidPhone, match=reason):
         normalize_phone(raw, "RU", SERVED)
+
+
+@pytest.mark.parametrize(
+    ("phone", "masked"),
+    [
+        ("+79197777779", "+7 919 ***-**-79"),
+        ("+77011234567", "+7 701 ***-**-67"),
+        ("+375291234567", "+375 291 ****67"),
+        ("not a phone", "***"),
+    ],
+)
+def test_a_masked_phone_keeps_the_country_the_first_three_and_the_last_two_digits(phone: str, masked: str) -> None:
+    assert mask_phone(phone) == masked

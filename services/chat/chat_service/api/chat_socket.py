@@ -218,7 +218,7 @@ class ChatSocket:
         client_id = frame.client_id if isinstance(frame, SendMessage) else None
         try:
             if isinstance(frame, SendMessage):
-                await self._send_message(frame.text, client_id)
+                await self._send_message(frame.body, client_id)
             else:
                 await self._mark_read(frame.seq)
         except ChatError as refusal:

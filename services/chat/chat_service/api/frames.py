@@ -8,7 +8,7 @@ import uuid
 from enum import IntEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from chat_service.domain.errors import ChatClosed, ChatError, EmptyMessage, MessageTooLong
 from chat_service.domain.values import ChatInfo, ChatMessage, Sent
@@ -48,13 +48,32 @@ def seq_from_query(raw: str | None) -> int | None:
 # -- client frames ----------------------------------------------------------------------
 
 
+MessageText = Annotated[str, Text(strip=False)]
+
+
 class SendMessage(BaseModel):
+    """``content`` (the original server's name) or ``text``; both only if they say the same."""
+
     model_config = ConfigDict(extra="ignore")
 
     type: Literal["message"]
     # Stored as sent: the domain's message_text strips it and checks its length.
-    text: Annotated[str, Text(strip=False)]
+    content: MessageText | None = None
+    text: MessageText | None = None
     client_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _one_text(self) -> "SendMessage":
+        if self.content is None and self.text is None:
+            raise ValueError("a message frame needs `content` (or `text`)")
+        if self.content is not None and self.text is not None and self.content != self.text:
+            raise ValueError("`content` and `text` differ: send one of them")
+        return self
+
+    @property
+    def body(self) -> str:
+        """What is stored: ``content``, else ``text`` (the validator makes sure one is there)."""
+        return self.content if self.content is not None else self.text or ""
 
 
 class MarkRead(BaseModel):
@@ -78,7 +97,7 @@ def parse_client_frame(raw: str) -> SendMessage | MarkRead:
     except ValueError:
         decoded = None
     if not isinstance(decoded, dict):
-        return SendMessage(type="message", text=raw)
+        return SendMessage(type="message", content=raw)
     return _client_frame.validate_python(decoded)
 
 
@@ -112,9 +131,10 @@ def message_frame(message: ChatMessage) -> dict[str, Any]:
         "seq": message.seq,
         "chat_id": message.chat_id,
         "sender_id": message.sender_id,
-        "text": message.text,
-        "client_id": str(message.client_id) if message.client_id else None,
+        "content": message.text,
         "created_at": message.created_at.isoformat(),
+        "client_id": str(message.client_id) if message.client_id else None,
+        "text": message.text,  # deprecated: the same as content
     }
 
 

@@ -74,7 +74,7 @@ class ChatService:
         if caller_id not in (buyer_id, seller_id):
             raise NotAParticipant("You can only open a chat you take part in (as buyer_id or seller_id)")
         if buyer_id == seller_id:
-            raise InvalidParticipants("buyer_id and seller_id must be different users")
+            raise InvalidParticipants("buyer_id and seller_id must be different users", "seller_id")
         session = work.session
         existing = await self._find(session, buyer_id, seller_id, property_id)
         if existing is not None:
@@ -115,17 +115,18 @@ class ChatService:
         if listing.status != "active":
             raise PropertyNotActive(f"Property {property_id} is {listing.status}: chats open only about active ones")
         if listing.owner_id != seller_id:
-            raise InvalidParticipants(f"seller_id {seller_id} does not own property {property_id}")
+            raise InvalidParticipants(f"seller_id {seller_id} does not own property {property_id}", "seller_id")
         known = {
             user.id: user
             for user in await session.scalars(select(KnownUser).where(KnownUser.id.in_([buyer_id, seller_id])))
         }
         for user_id in (buyer_id, seller_id):
             if user_id in known and known[user_id].deleted:
-                raise InvalidParticipants(f"User {user_id} no longer exists")
+                field = "buyer_id" if user_id == buyer_id else "seller_id"
+                raise InvalidParticipants(f"User {user_id} no longer exists", field)
         # A buyer opening the chat is proven by their token; a seller must name a real buyer, not any number.
         if caller_id != buyer_id and buyer_id not in known:
-            raise InvalidParticipants(f"buyer_id {buyer_id} is not a registered user")
+            raise InvalidParticipants(f"buyer_id {buyer_id} is not a registered user", "buyer_id")
         if caller_id == seller_id and not await _may_approach(session, buyer_id, seller_id, property_id):
             raise SellerNeedsMatch(
                 f"A seller may open a chat only with a buyer whose request property {property_id} matches, "

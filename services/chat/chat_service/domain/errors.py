@@ -22,7 +22,14 @@ class PropertyNotActive(ChatError):
 
 
 class InvalidParticipants(ChatError):
-    """Seller does not own the listing, buyer and seller are one person, or a user is deleted."""
+    """Seller does not own the listing, buyer and seller are one person, or a user is deleted.
+
+    ``field`` names the field of the request to fix (``buyer_id`` or ``seller_id``), if one is to blame.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class SellerNeedsMatch(ChatError):

@@ -27,16 +27,32 @@ from chat_service.domain.values import ChatInfo, ChatMessage, Sent
 
 
 def test_plain_text_is_a_message_from_a_simple_client() -> None:
-    assert parse_client_frame("привет") == SendMessage(type="message", text="привет")
+    assert parse_client_frame("привет") == SendMessage(type="message", content="привет")
     # JSON that is not an object is text too.
-    assert parse_client_frame("42") == SendMessage(type="message", text="42")
+    assert parse_client_frame("42") == SendMessage(type="message", content="42")
 
 
 def test_typed_frames() -> None:
     client_id = uuid.uuid4()
     sent = parse_client_frame(f'{{"type": "message", "text": "hi", "client_id": "{client_id}", "extra": 1}}')
     assert sent == SendMessage(type="message", text="hi", client_id=client_id)
+    assert sent.body == "hi"
     assert parse_client_frame('{"type": "read", "seq": 7}') == MarkRead(type="read", seq=7)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ['{"type": "message", "content": "hi"}', '{"type": "message", "content": "hi", "text": "hi"}', "hi"],
+)
+def test_content_is_the_text_of_a_message_as_the_original_server_named_it(raw: str) -> None:
+    frame = parse_client_frame(raw)
+    assert isinstance(frame, SendMessage) and frame.body == "hi"
+
+
+def test_content_and_text_that_differ_are_refused() -> None:
+    with pytest.raises(ValidationError) as refused:
+        parse_client_frame('{"type": "message", "content": "hi", "text": "bye"}')
+    assert "`content` and `text` differ" in invalid_frame_detail(refused.value)
 
 
 @pytest.mark.parametrize(
@@ -44,6 +60,9 @@ def test_typed_frames() -> None:
     [
         '{"type": "dance"}',
         '{"type": "message"}',
+        '{"type": "message", "content": null}',
+        '{"type": "message", "content": 5}',
+        '{"type": "message", "content": "a\\u0000b"}',
         '{"type": "read", "seq": -1}',
         '{"type": "message", "text": "hi", "client_id": "not-a-uuid"}',
         '{"type": "message", "text": "a\\u0000b"}',
@@ -133,7 +152,8 @@ def test_message_and_ack_frames() -> None:
         "seq": 9,
         "chat_id": 5,
         "sender_id": 10,
-        "text": "привет",
+        "content": "привет",
+        "text": "привет",  # the deprecated name of content
         "client_id": "00000000-0000-0000-0000-000000000001",
         "created_at": "2026-01-02T03:04:05+00:00",
     }

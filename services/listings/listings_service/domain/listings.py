@@ -28,7 +28,7 @@ from listings_service.events.published import property_state
 from listings_service.models import Owner, Property
 from listings_service.schemas import SearchQuery, Sort, Status
 from marketplace_rules.money import KOPECK, RateTable
-from marketplace_rules.places import NoCityInAddress, city_key, city_name, city_of, place_key
+from marketplace_rules.places import NoCityInAddress, city_key, city_name, city_of, district_key, listing_district_key
 from marketplace_rules.vocabulary import STUDIO
 from service_kit.db import UnitOfWork
 from service_kit.events.outbox import Outbox
@@ -243,7 +243,7 @@ class Listings:
             listing.city = listing_city(listing.location)
         # Search compares these keys, so a city matches however it is written (as in matching).
         listing.city_key = city_key(listing.city)
-        listing.district_key = place_key(listing.district)
+        listing.district_key = listing_district_key(listing.district, listing.location)
         listing.price_rub = self._rates.to_rub(listing.price, listing.currency)
         if listing.price.quantize(KOPECK) <= 0 or listing.price_rub <= 0:
             raise InvalidListing("price", f"price is too small: {listing.price} {listing.currency} is 0 when rounded")
@@ -304,7 +304,7 @@ class Listings:
         if filters.city is not None:
             conditions.append(Property.city_key == city_key(filters.city))
         if filters.district is not None:
-            conditions.append(Property.district_key == place_key(filters.district))
+            conditions.append(Property.district_key == district_key(filters.district))
         if filters.price_min is not None:
             conditions.append(Property.price_rub >= self._rates.to_rub(filters.price_min, filters.currency))
         if filters.price_max is not None:

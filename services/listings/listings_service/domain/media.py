@@ -52,7 +52,7 @@ class _Budget:
         self.left -= size
         if self.left < 0:
             raise UploadTooLarge(
-                f"{field_name}: the files together are larger than {self.max_bytes // (1024 * 1024)} MiB"
+                field_name, f"the files together are larger than {self.max_bytes // (1024 * 1024)} MiB"
             )
 
 
@@ -60,7 +60,7 @@ async def read_listing_files(
     limits: UploadLimits, images: list[UploadFile] | None, singles: dict[str, UploadFile | None]
 ) -> ListingFiles:
     if images is not None and len(images) > limits.max_images:
-        raise UploadRejected(f"images: {len(images)} files sent; at most {limits.max_images} images per listing")
+        raise UploadRejected("images", f"{len(images)} files sent; at most {limits.max_images} images per listing")
     budget = _Budget(limits.max_total_bytes)
     files = ListingFiles()
 

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from event_contracts.properties import PropertyState
 from marketplace_rules.money import to_decimal
-from marketplace_rules.places import city_key, place_key
+from marketplace_rules.places import city_key, listing_district_key
 from requests_service.domain.matching import NewMatch, lock_criteria, rematch_listing
 from requests_service.models import DeletedListing, Listing
 from service_kit.events.outbox import Outbox
@@ -29,7 +29,7 @@ async def apply_listing(session: AsyncSession, outbox: Outbox, data: PropertySta
         "city": data.city,
         "city_key": key,
         "district": data.district,
-        "district_key": place_key(data.district),
+        "district_key": listing_district_key(data.district, data.location),
         "price": to_decimal(data.price),
         "currency": data.currency,
         "price_rub": to_decimal(data.price_rub),

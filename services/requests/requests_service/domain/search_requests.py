@@ -15,7 +15,7 @@ from sqlalchemy import Row, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace_rules.money import RateTable, to_decimal, to_number
-from marketplace_rules.places import city_key, place_key
+from marketplace_rules.places import city_key, district_key
 from marketplace_rules.vocabulary import rooms_range
 from requests_service.domain.matching import lock_criteria, rematch_request
 from requests_service.events.published import request_created
@@ -86,7 +86,7 @@ class BuyerRequests:
         request.budget_min, request.budget_max = budget_min, budget_max
         request.budget_min_rub, request.budget_max_rub = budget_min_rub, budget_max_rub
         request.city_key = city_key(criteria.city)
-        request.district_key = place_key(criteria.district)
+        request.district_key = district_key(criteria.district)
         request.rooms_min, request.rooms_max = rooms_range(criteria.total_rooms)
 
     async def _lock(self, session: AsyncSession, request: SearchRequest) -> None:

@@ -2,10 +2,10 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from chat_service.api.deps import Container, CurrentUser, ReadSession, UnitOfWorkDep
-from chat_service.domain.values import ChatInfo, ChatSummary, HistoryPage
+from chat_service.domain.values import ChatInfo, ChatMessage, ChatSummary, HistoryPage
 from chat_service.schemas import (
     ChatOut,
     ChatSummaryOut,
@@ -16,15 +16,26 @@ from chat_service.schemas import (
     Participant,
     PropertyCard,
 )
+from service_kit.errors import error_responses
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 
 # chats.id and messages.seq are BIGINT: larger values would fail in PostgreSQL, so they are 422 here.
 MAX_BIGINT = 2**63 - 1
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status.HTTP_403_FORBIDDEN: {"description": "Not a participant"},
-    status.HTTP_404_NOT_FOUND: {"description": "No such chat or property"},
+_NOT_PARTICIPANT = (status.HTTP_403_FORBIDDEN, "The caller is not a participant (code `not_participant`)")
+_NO_CHAT = (status.HTTP_404_NOT_FOUND, "No such chat")
+
+# The paging facts of GET /chat/chat_messages/{chat_id}, in headers beside the array (exposed through CORS).
+_PAGE_HEADERS: dict[str, dict[str, Any]] = {
+    "Link": {
+        "description": 'rel="prev": the older page (`before=`), rel="next": the newer page (`after=`); '
+        "each only when there are such messages",
+        "schema": {"type": "string"},
+    },
+    "X-Last-Seq": {"description": "The chat's newest seq (0 before the first message)", "schema": {"type": "integer"}},
+    "X-Read-Seq": {"description": "The caller's read mark", "schema": {"type": "integer"}},
+    "X-Other-Read-Seq": {"description": "How far the other participant has read", "schema": {"type": "integer"}},
 }
 
 
@@ -65,22 +76,24 @@ def summary_out(summary: ChatSummary) -> ChatSummaryOut:
     )
 
 
+def message_out(message: ChatMessage) -> MessageOut:
+    return MessageOut(
+        id=message.id,
+        chat_id=message.chat_id,
+        sender_id=message.sender_id,
+        content=message.text,
+        created_at=message.created_at,
+        seq=message.seq,
+        client_id=str(message.client_id) if message.client_id else None,
+        text=message.text,
+    )
+
+
 def page_out(page: HistoryPage, user_id: int) -> MessagePage:
     chat = page.chat
     return MessagePage(
         chat_id=chat.id,
-        messages=[
-            MessageOut(
-                id=message.id,
-                seq=message.seq,
-                chat_id=message.chat_id,
-                sender_id=message.sender_id,
-                text=message.text,
-                client_id=str(message.client_id) if message.client_id else None,
-                created_at=message.created_at,
-            )
-            for message in page.messages
-        ],
+        messages=[message_out(message) for message in page.messages],
         has_more=page.has_more,
         last_seq=chat.last_seq,
         read_seq=chat.read_seq_of(user_id),
@@ -93,8 +106,16 @@ def page_out(page: HistoryPage, user_id: int) -> MessagePage:
     status_code=status.HTTP_201_CREATED,
     responses={
         status.HTTP_200_OK: {"model": ChatOut, "description": "The chat existed already"},
-        **_ERRORS,
-        status.HTTP_409_CONFLICT: {"description": "The property is not active"},
+        **error_responses(
+            (
+                status.HTTP_403_FORBIDDEN,
+                "The caller is neither buyer_id nor seller_id (code `not_participant`), or a seller approaches a buyer"
+                " no request of whose the property matched and with whom they have no chat (`seller_needs_match`)",
+            ),
+            (status.HTTP_404_NOT_FOUND, "No such property"),
+            (status.HTTP_409_CONFLICT, "The property is not active (code `property_not_active`)"),
+            (status.HTTP_413_CONTENT_TOO_LARGE, "The body is larger than 1 MiB (refused by the gateway)"),
+        ),
     },
 )
 async def create_chat(
@@ -103,7 +124,9 @@ async def create_chat(
     """Opens the chat of a buyer and a seller about the seller's active property; idempotent.
 
     The caller must be the buyer or the seller. A seller can only open a chat with a registered,
-    non-deleted buyer (422 otherwise). 201 when created, 200 with the same chat afterwards.
+    non-deleted buyer (422 otherwise), about a listing that matched one of the buyer's requests or
+    with a buyer they already have a chat with (403 otherwise). 201 when created, 200 with the same
+    chat afterwards.
     """
     chat, created = await container.chats.open(work, principal.user_id, body.buyer_id, body.seller_id, body.property_id)
     if not created:
@@ -124,21 +147,69 @@ async def my_chats(
     return [summary_out(summary) for summary in summaries]
 
 
-@router.get("/chat_messages/{chat_id}", responses=_ERRORS)
+ChatId = Annotated[int, Path(ge=1, le=MAX_BIGINT)]
+Before = Annotated[int | None, Query(ge=1, le=MAX_BIGINT, description="Only messages with a smaller seq")]
+After = Annotated[int | None, Query(ge=0, le=MAX_BIGINT, description="Only messages with a bigger seq, oldest first")]
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+
+@router.get(
+    "/chat_messages/{chat_id}",
+    responses={
+        status.HTTP_200_OK: {"headers": _PAGE_HEADERS, "description": "The messages, oldest first"},
+        **error_responses(_NOT_PARTICIPANT, _NO_CHAT),
+    },
+)
 async def chat_messages(
-    chat_id: Annotated[int, Path(ge=1, le=MAX_BIGINT)],
+    chat_id: ChatId,
     principal: CurrentUser,
     session: ReadSession,
     container: Container,
-    before: Annotated[int | None, Query(ge=1, le=MAX_BIGINT, description="Only messages with a smaller seq")] = None,
-    after: Annotated[
-        int | None, Query(ge=0, le=MAX_BIGINT, description="Only messages with a bigger seq, oldest first")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-) -> MessagePage:
-    """A page of the chat's history, for participants only.
+    request: Request,
+    response: Response,
+    before: Before = None,
+    after: After = None,
+    limit: Limit = 50,
+) -> list[MessageOut]:
+    """Seed #15: a page of the chat's history as an array of message records, for participants only.
 
     By default the newest ``limit`` messages; ``before=<seq>`` pages back, ``after=<seq>`` pages forward.
+    The paging facts travel in headers: ``Link`` (rel="prev"/"next") and the read marks.
+    ``GET /chat/chat_messages/{chat_id}/page`` gives the same page as one object.
     """
     page = await container.chats.history(session, chat_id, principal.user_id, before, after, limit)
+    response.headers.update(page_headers(page, principal.user_id, request.url.path, limit))
+    return [message_out(message) for message in page.messages]
+
+
+@router.get("/chat_messages/{chat_id}/page", responses=error_responses(_NOT_PARTICIPANT, _NO_CHAT))
+async def chat_messages_page(
+    chat_id: ChatId,
+    principal: CurrentUser,
+    session: ReadSession,
+    container: Container,
+    before: Before = None,
+    after: After = None,
+    limit: Limit = 50,
+) -> MessagePage:
+    """The same page as ``GET /chat/chat_messages/{chat_id}``, with its paging facts in one object."""
+    page = await container.chats.history(session, chat_id, principal.user_id, before, after, limit)
     return page_out(page, principal.user_id)
+
+
+def page_headers(page: HistoryPage, user_id: int, path: str, limit: int) -> dict[str, str]:
+    """Sequences have no gaps, so older messages exist below the first seq and newer ones up to last_seq."""
+    chat, messages = page.chat, page.messages
+    links = []
+    if messages and messages[0].seq > 1:
+        links.append(f'<{path}?before={messages[0].seq}&limit={limit}>; rel="prev"')
+    if messages and messages[-1].seq < chat.last_seq:
+        links.append(f'<{path}?after={messages[-1].seq}&limit={limit}>; rel="next"')
+    headers = {
+        "X-Last-Seq": str(chat.last_seq),
+        "X-Read-Seq": str(chat.read_seq_of(user_id)),
+        "X-Other-Read-Seq": str(chat.other_read_seq_of(user_id)),
+    }
+    if links:
+        headers["Link"] = ", ".join(links)
+    return headers

@@ -2,11 +2,11 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile, status
 
 from listings_service.api.deps import Container, CurrentUser, ReadSession, Seller, UnitOfWorkDep
 from listings_service.domain.listings import RevealsThrottled
-from listings_service.domain.media import ListingFiles, read_listing_files
+from listings_service.domain.media import DOCUMENT_FIELDS, LAYOUT_FIELDS, ListingFiles, read_listing_files
 from listings_service.models import Owner, Property
 from listings_service.schemas import (
     CLEARABLE_FIELDS,
@@ -21,6 +21,7 @@ from listings_service.schemas import (
     SearchQuery,
     Status,
 )
+from service_kit.errors import Refusal, error_responses
 from service_kit.security import Principal, optional_principal
 from service_kit.uploads import MediaStore
 
@@ -34,10 +35,17 @@ Pdf = Annotated[UploadFile | None, File(description="PDF")]
 PropertyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Viewer = Annotated[Principal | None, Depends(optional_principal)]
 
+_SELLERS_ONLY = (status.HTTP_403_FORBIDDEN, "Only realtors, agencies and developers (code `role_forbidden`)")
+_OWNER_ONLY = (status.HTTP_403_FORBIDDEN, "Only the owner may change it (code `not_owner`)")
+_NO_PROPERTY = (status.HTTP_404_NOT_FOUND, "No such property (or an archived one of someone else)")
+_FILES_TOO_LARGE = (status.HTTP_413_CONTENT_TOO_LARGE, "A file, or the files together, over the size limit")
+_GATEWAY_LIMIT = (status.HTTP_429_TOO_MANY_REQUESTS, "Over the gateway's rate limit for this client")
+
 
 def property_out(listing: Property, media: MediaStore, *, owner_view: bool) -> PropertyOut:
-    """Documents (title deeds and the like) are listed for the owner only."""
-    documents = [listing.document_file1, listing.document_file2, listing.document_file3]
+    """Files as URLs; documents (title deeds and the like) are shown to the owner only."""
+    files = {name: media.url(getattr(listing, name)) for name in LAYOUT_FIELDS}
+    documents = {name: media.url(getattr(listing, name)) if owner_view else None for name in DOCUMENT_FIELDS}
     return PropertyOut.model_validate(
         {
             **{column: getattr(listing, column) for column in PropertyOut.model_fields if hasattr(Property, column)},
@@ -45,10 +53,11 @@ def property_out(listing: Property, media: MediaStore, *, owner_view: bool) -> P
             "price_rub": float(listing.price_rub),
             "images": [media.url(name) for name in listing.images],
             "cover_image_url": media.url(listing.images[0] if listing.images else None),
-            "layout_url": media.url(listing.layout),
-            "building_layout_url": media.url(listing.building_layout),
-            "territory_layout_url": media.url(listing.territory_layout),
-            "document_file_urls": [media.url(name) for name in documents if name] if owner_view else [],
+            **files,
+            **documents,
+            # The deprecated names of the same files.
+            **{f"{name}_url": url for name, url in files.items()},
+            "document_file_urls": [url for url in documents.values() if url],
         }
     )
 
@@ -81,7 +90,7 @@ async def uploaded_files(
 Uploads = Annotated[ListingFiles, Depends(uploaded_files)]
 
 
-@router.post("/create", status_code=status.HTTP_201_CREATED)
+@router.post("/create", status_code=status.HTTP_201_CREATED, responses=error_responses(_SELLERS_ONLY, _FILES_TOO_LARGE))
 async def create(
     form: Annotated[ListingCreate, Form()],
     seller: Seller,
@@ -94,7 +103,7 @@ async def create(
     return property_out(listing, container.media, owner_view=True)
 
 
-@router.get("/my_properties")
+@router.get("/my_properties", responses=error_responses(_SELLERS_ONLY))
 async def my_properties(
     seller: Seller,
     session: ReadSession,
@@ -108,7 +117,7 @@ async def my_properties(
     return [property_out(listing, container.media, owner_view=True) for listing in page.items]
 
 
-@router.get("")
+@router.get("", responses=error_responses(_GATEWAY_LIMIT))
 async def search(filters: Annotated[SearchQuery, Query()], session: ReadSession, container: Container) -> PropertyPage:
     """Public search of active listings; prices are compared in RUB whatever their currency."""
     capped = min(filters.limit, container.settings.page_max_limit)
@@ -118,7 +127,7 @@ async def search(filters: Annotated[SearchQuery, Query()], session: ReadSession,
     )
 
 
-@router.get("/{property_id}")
+@router.get("/{property_id}", responses=error_responses(_NO_PROPERTY, _GATEWAY_LIMIT))
 async def card(property_id: PropertyId, viewer: Viewer, session: ReadSession, container: Container) -> PropertyCard:
     """Public card with the owner's name; their phone is revealed by POST /properties/{id}/contact."""
     listing, owner = await container.listings.card(session, property_id, viewer)
@@ -131,10 +140,10 @@ async def card(property_id: PropertyId, viewer: Viewer, session: ReadSession, co
 
 @router.post(
     "/{property_id}/contact",
-    responses={
-        status.HTTP_404_NOT_FOUND: {"description": "No such listing, or the owner's contact is not available"},
-        status.HTTP_429_TOO_MANY_REQUESTS: {"description": "Too many phones revealed in the window (Retry-After)"},
-    },
+    responses=error_responses(
+        (404, "No such listing (`not_found`), or the owner's contact is not available (`contact_unavailable`)"),
+        (429, "Too many phones revealed in the window (`rate_limited`)"),
+    ),
 )
 async def reveal_contact(
     property_id: PropertyId, caller: CurrentUser, work: UnitOfWorkDep, container: Container
@@ -192,9 +201,10 @@ def form_body_only(request: Request) -> None:
     """A JSON body would parse as an empty form and silently change nothing: refuse it instead."""
     content_type = request.headers.get("content-type", "")
     if content_type and not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        raise HTTPException(
+        raise Refusal(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-            detail="Send the changes as multipart/form-data or application/x-www-form-urlencoded",
+            "Send the changes as multipart/form-data or application/x-www-form-urlencoded",
+            "unsupported_media_type",
         )
 
 
@@ -206,9 +216,20 @@ _EDIT_DOC = (
 )
 
 
-@router.patch("/{property_id}", description=_EDIT_DOC, dependencies=[Depends(form_body_only)])
+_EDIT_ERRORS = error_responses(
+    _OWNER_ONLY,
+    _NO_PROPERTY,
+    _FILES_TOO_LARGE,
+    (status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "Not a form body (multipart/form-data or urlencoded)"),
+)
+
+
+@router.patch("/{property_id}", description=_EDIT_DOC, dependencies=[Depends(form_body_only)], responses=_EDIT_ERRORS)
 @router.put(
-    "/{property_id}", description=_EDIT_DOC + " PUT is the same as PATCH.", dependencies=[Depends(form_body_only)]
+    "/{property_id}",
+    description=_EDIT_DOC + " PUT is the same as PATCH.",
+    dependencies=[Depends(form_body_only)],
+    responses=_EDIT_ERRORS,
 )
 async def edit_property(
     request: Request,
@@ -222,7 +243,7 @@ async def edit_property(
     return await _edit(request, property_id, form, caller, work, container, files)
 
 
-@router.delete("/{property_id}")
+@router.delete("/{property_id}", responses=error_responses(_OWNER_ONLY, _NO_PROPERTY))
 async def delete_property(
     property_id: PropertyId, caller: CurrentUser, work: UnitOfWorkDep, container: Container
 ) -> Message:

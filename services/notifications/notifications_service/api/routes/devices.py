@@ -9,6 +9,7 @@ from notifications_service.domain import devices
 from notifications_service.domain.devices import Platform
 from notifications_service.domain.values import DeviceValue
 from notifications_service.schemas import DeviceIn, DeviceOut
+from service_kit.errors import error_responses
 
 router = APIRouter(prefix="/notifications/devices", tags=["notifications"])
 
@@ -47,7 +48,7 @@ async def my_devices(principal: CurrentUser, session: ReadSession) -> list[Devic
 @router.delete(
     "/{device_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={status.HTTP_404_NOT_FOUND: {"description": "Not a device of the caller"}},
+    responses=error_responses((404, "Not a device of the caller")),
 )
 async def remove_device(
     device_id: Annotated[int, Path(ge=1, le=2**63 - 1)], principal: CurrentUser, work: UnitOfWorkDep

@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query
 
 from notifications_service.api.deps import Container, CurrentUser, ReadSession, UnitOfWorkDep
 from notifications_service.domain import inbox
 from notifications_service.domain.kinds import Kind, PushStatus
 from notifications_service.domain.values import NotificationValue
 from notifications_service.schemas import BadgeOut, MarkRead, NotificationOut, NotificationPage, ReadResult
+from service_kit.errors import error_responses
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 
@@ -50,7 +51,7 @@ async def notifications(
     )
 
 
-@router.post("/read", responses={status.HTTP_404_NOT_FOUND: {"description": "An id is not one of the caller's"}})
+@router.post("/read", responses=error_responses((404, "An id is not one of the caller's notifications")))
 async def mark_read(body: MarkRead, principal: CurrentUser, work: UnitOfWorkDep, container: Container) -> ReadResult:
     """Marks the caller's notifications read: these `ids`, or every one up to `up_to_seq`. Their devices hear of it."""
     marked = await container.notifier.mark_read(work, principal.user_id, body.ids, body.up_to_seq)

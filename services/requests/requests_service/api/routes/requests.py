@@ -8,6 +8,7 @@ from marketplace_rules.money import to_number
 from requests_service.api.deps import Buyer, Container, ReadSession, UnitOfWorkDep
 from requests_service.models import Listing, SearchRequest
 from requests_service.schemas import MatchOut, Message, RequestChanges, RequestIn, RequestOut
+from service_kit.errors import error_responses
 
 router = APIRouter(prefix="/users", tags=["requests"])
 
@@ -15,9 +16,11 @@ RequestId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Skip = Annotated[int, Query(ge=0, le=1_000_000)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 
-NOT_FOUND: dict[int | str, dict[str, object]] = {
-    status.HTTP_404_NOT_FOUND: {"description": "No such request of yours", "model": Message}
-}
+_BUYERS_ONLY = (status.HTTP_403_FORBIDDEN, "Only buyers (role user; code `role_forbidden`)")
+_NOT_FOUND = (status.HTTP_404_NOT_FOUND, "No such request of yours")
+_JSON_BODY = (status.HTTP_413_CONTENT_TOO_LARGE, "The body is larger than 1 MiB (refused by the gateway)")
+BUYERS_ONLY = error_responses(_BUYERS_ONLY)
+NOT_FOUND = error_responses(_BUYERS_ONLY, _NOT_FOUND)
 
 
 def request_out(request: SearchRequest, match_count: int) -> RequestOut:
@@ -69,7 +72,9 @@ def match_out(listing: Listing, matched_at: object) -> MatchOut:
     )
 
 
-@router.post("/create_request", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/create_request", status_code=status.HTTP_201_CREATED, responses=error_responses(_BUYERS_ONLY, _JSON_BODY)
+)
 async def create_request(body: RequestIn, buyer: Buyer, work: UnitOfWorkDep, container: Container) -> RequestOut:
     """Seed #11: the Russian phrases of the seed or English codes; stored as canonical codes.
 
@@ -79,7 +84,7 @@ async def create_request(body: RequestIn, buyer: Buyer, work: UnitOfWorkDep, con
     return request_out(request, match_count)
 
 
-@router.get("/my_requests")
+@router.get("/my_requests", responses=BUYERS_ONLY)
 async def my_requests(
     buyer: Buyer, session: ReadSession, container: Container, skip: Skip = 0, limit: Limit = 50
 ) -> list[RequestOut]:
@@ -93,7 +98,7 @@ async def my_request(request_id: RequestId, buyer: Buyer, session: ReadSession, 
     return request_out(*await container.requests.get_own(session, buyer.user_id, request_id))
 
 
-@router.patch("/my_requests/{request_id}", responses=NOT_FOUND)
+@router.patch("/my_requests/{request_id}", responses=error_responses(_BUYERS_ONLY, _NOT_FOUND, _JSON_BODY))
 async def edit_request(
     request_id: RequestId, body: RequestChanges, buyer: Buyer, work: UnitOfWorkDep, container: Container
 ) -> RequestOut:
