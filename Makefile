@@ -1,6 +1,6 @@
 # `make run` starts the whole local stack; `make test` runs every test.
-# Both set everything up first: virtual environment, packages, databases,
-# migrations and development keys; `make test` also Debian's Chromium.
+# Both set everything up first: the virtual environment and packages; `make run` also
+# its databases, migrations and development keys, `make test` Debian's Chromium.
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +10,9 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: run test unit lint setup browser clean bench contracts announce
 
-$(INSTALLED): requirements/constraints.txt requirements/runtime.txt requirements/dev.txt scripts/link_packages.py
+# A new service or library (its package's __init__.py) is linked into the venv too.
+PACKAGES := $(wildcard libs/*/*/__init__.py services/*/*_service/__init__.py gateway/pages/*/__init__.py)
+$(INSTALLED): requirements/constraints.txt requirements/runtime.txt requirements/dev.txt scripts/link_packages.py $(PACKAGES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -r requirements/dev.txt
 	$(BIN)/python scripts/link_packages.py
@@ -31,7 +33,10 @@ lint: $(INSTALLED)
 browser:
 	sh scripts/ensure_chromium.sh
 
-test: setup lint browser
+# Tests make databases, namespaces and keys of their own: only the servers must answer
+# (the databases of `make run` are left alone).
+test: $(INSTALLED) lint browser
+	$(BIN)/python scripts/bootstrap.py $(ENV_FILE) check
 	$(BIN)/python -m pytest
 
 # The pure-rule tier: no servers and no network (sockets are refused), in seconds.
