@@ -73,6 +73,8 @@ async def test_the_next_push_after_the_window_carries_the_unread_count(
     chat = await events.chat(buyer, seller)
     for seq in (1, 2, 3):
         await events.message(chat, seq, buyer, seller, f"сообщение {seq}")
+    # The window opens when the first push is decided: wait for it, then let the window pass.
+    await pushes_settled(push, f"seller-{seller}", 1, kind="message")
     await asyncio.sleep(1.2)
     await events.message(chat, 4, buyer, seller, "сообщение 4")
     await pushes_settled(push, f"seller-{seller}", 2, kind="message")
